@@ -1,0 +1,683 @@
+"""The ``opsconductor`` command: the same services as the GUI, from a terminal.
+
+Operator errors print one line on stderr and exit non-zero; tracebacks go to the log only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from opsconductor_desktop import __version__, logs
+from opsconductor_desktop.domain import rules as rule_lang
+from opsconductor_desktop.domain.credentials import SECRET_FIELDS, parse_credential_kind
+from opsconductor_desktop.domain.errors import OpsError, ValidationError
+from opsconductor_desktop.domain.groups import GroupSpec
+from opsconductor_desktop.domain.targets import (
+    SnmpProfile,
+    SshProfile,
+    TargetSpec,
+    parse_kind,
+    parse_snmp_version,
+)
+from opsconductor_desktop.paths import AppPaths
+from opsconductor_desktop.services import inventory_formats as formats
+from opsconductor_desktop.services.app import Core, open_core
+from opsconductor_desktop.services.credentials import secret_from_fields
+from opsconductor_desktop.services.records import spec_record
+
+log = logging.getLogger("opsconductor.cli")
+
+EXIT_OK, EXIT_FAILED, EXIT_UNEXPECTED = 0, 1, 70
+Handler = Callable[[Core, argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+# ---- output ---------------------------------------------------------------------------------
+
+
+def _out() -> TextIO:
+    return sys.stdout
+
+
+def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    line = "  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line.rstrip(), file=_out())
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=_out())
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str, ensure_ascii=False), file=_out())
+
+
+def _csv_list(text: str | None) -> list[str]:
+    return [p.strip() for p in (text or "").replace(";", ",").split(",") if p.strip()]
+
+
+def _target_json(target: Any) -> dict[str, Any]:
+    return {
+        "id": str(target.id),
+        **spec_record(target.spec),
+        "groups": list(target.groups),
+        "version": target.version,
+        "created_at": target.created_at.isoformat(),
+        "updated_at": target.updated_at.isoformat(),
+    }
+
+
+def _group_json(group: Any) -> dict[str, Any]:
+    return {
+        "id": str(group.id),
+        "name": group.name,
+        "description": group.description,
+        "rule": str(group.rule) if group.rule else None,
+        "vars": dict(group.vars),
+        "static_members": group.static_count,
+        "members": group.member_count,
+        "version": group.version,
+    }
+
+
+# ---- db -------------------------------------------------------------------------------------
+
+
+async def cmd_db_upgrade(core: Core, args: argparse.Namespace) -> int:
+    result = await core.upgrade()
+    if result.before == result.after:
+        print(f"database is at {result.after} (up to date)", file=_out())
+    else:
+        print(f"upgraded {result.before or 'empty database'} -> {result.after}", file=_out())
+        if result.backup:
+            print(f"backup: {result.backup}", file=_out())
+    return EXIT_OK
+
+
+async def cmd_db_current(core: Core, args: argparse.Namespace) -> int:
+    await core.ping()
+    current, head = await core.db_revision(), await core.head_revision()
+    state = "up to date" if current == head else f"head is {head}: run `opsconductor db upgrade`"
+    if args.format == "json":
+        print_json(
+            {
+                "database": str(core.db_info),
+                "source": core.database.source,
+                "revision": current,
+                "head": head,
+            }
+        )
+    else:
+        print(f"{current or '(empty)'} ({state})", file=_out())
+        print(f"database: {core.db_info} (from {core.database.source})", file=_out())
+    return EXIT_OK
+
+
+# ---- targets --------------------------------------------------------------------------------
+
+
+async def cmd_targets_list(core: Core, args: argparse.Namespace) -> int:
+    rule = rule_lang.parse(args.filter) if args.filter else None
+    targets = await core.inventory.list_targets(rule=rule, limit=args.limit)
+    if args.format == "json":
+        print_json([_target_json(t) for t in targets])
+        return EXIT_OK
+    print_table(
+        [
+            (
+                t.name,
+                t.address,
+                t.kind,
+                t.vendor,
+                t.site,
+                ",".join(t.tags),
+                "yes" if t.spec.enabled else "no",
+                ",".join(t.groups),
+            )
+            for t in targets
+        ],
+        ["name", "address", "kind", "vendor", "site", "tags", "enabled", "groups"],
+    )
+    return EXIT_OK
+
+
+async def cmd_targets_show(core: Core, args: argparse.Namespace) -> int:
+    target = await core.inventory.get_target(args.name)
+    effective = await core.inventory.effective_vars(target.id)
+    if args.format == "json":
+        data = _target_json(target)
+        data["effective_vars"] = [
+            {"key": v.key, "value": v.value, "source": v.source} for v in effective
+        ]
+        print_json(data)
+        return EXIT_OK
+    record = _target_json(target)
+    record.pop("vars")
+    for key, value in record.items():
+        shown = ", ".join(value) if isinstance(value, list) else value
+        print(f"{key:>16}: {'' if shown is None else shown}", file=_out())
+    for var in effective:
+        print(f"{'var ' + var.key:>16}: {var.value!r}  ({var.source})", file=_out())
+    return EXIT_OK
+
+
+def _spec_from_args(args: argparse.Namespace, base: TargetSpec | None = None) -> TargetSpec:
+    """Build a spec from options; with ``base`` only the given options change."""
+    b = base or TargetSpec(name=args.name, address=getattr(args, "address", "") or "")
+
+    def pick(option: str, current: Any) -> Any:
+        value = getattr(args, option, None)
+        return current if value is None else value
+
+    tags = list(b.tags) if args.tags is None else _csv_list(args.tags)
+    tags = sorted(
+        (set(tags) | set(_csv_list(getattr(args, "add_tags", None))))
+        - set(_csv_list(getattr(args, "remove_tags", None)))
+    )
+    variables = dict(b.vars)
+    for item in args.var or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(f"--var needs KEY=VALUE, got {item!r}")
+        variables[key.strip()] = value
+    enabled = b.enabled if args.enabled is None else args.enabled
+    snmp_version = (
+        parse_snmp_version(args.snmp_version) if args.snmp_version is not None else b.snmp.version
+    )
+    return TargetSpec(
+        name=pick("new_name", b.name),
+        address=pick("address", b.address),
+        kind=parse_kind(args.kind) if args.kind else b.kind,
+        vendor=pick("vendor", b.vendor),
+        model=pick("model", b.model),
+        site=pick("site", b.site),
+        description=pick("description", b.description),
+        tags=tuple(tags),
+        enabled=enabled,
+        parent=(args.parent or None) if args.parent is not None else b.parent,
+        snmp=SnmpProfile(
+            snmp_version,
+            pick("snmp_port", b.snmp.port),
+            (args.snmp_credential or None)
+            if args.snmp_credential is not None
+            else b.snmp.credential,
+        ),
+        ssh=SshProfile(
+            pick("ssh_port", b.ssh.port),
+            (args.ssh_username or None) if args.ssh_username is not None else b.ssh.username,
+            (args.ssh_credential or None) if args.ssh_credential is not None else b.ssh.credential,
+        ),
+        vars=variables,
+    )
+
+
+async def cmd_targets_add(core: Core, args: argparse.Namespace) -> int:
+    target = await core.inventory.create_target(
+        _spec_from_args(args), groups=_csv_list(args.groups)
+    )
+    print(f"created target {target.name} ({target.address})", file=_out())
+    return EXIT_OK
+
+
+async def cmd_targets_edit(core: Core, args: argparse.Namespace) -> int:
+    target = await core.inventory.get_target(args.name)
+    spec = _spec_from_args(args, target.spec)
+    updated = await core.inventory.update_target(target.id, spec, expected_version=target.version)
+    print(f"updated target {updated.name} (version {updated.version})", file=_out())
+    return EXIT_OK
+
+
+async def cmd_targets_rm(core: Core, args: argparse.Namespace) -> int:
+    count = await core.inventory.delete_targets(args.names)
+    print(f"deleted {count} target(s)", file=_out())
+    return EXIT_OK
+
+
+def _read_input(path: str) -> tuple[str, str]:
+    if path == "-":
+        return sys.stdin.read(), "<stdin>"
+    file = Path(path)
+    try:
+        return file.read_text(encoding="utf-8-sig"), file.name
+    except FileNotFoundError:
+        raise ValidationError(f"no such file: {path}") from None
+    except UnicodeDecodeError:
+        raise ValidationError(f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ValidationError(f"cannot read {path}: {exc.strerror}") from None
+
+
+async def cmd_targets_import(core: Core, args: argparse.Namespace) -> int:
+    text, source = await asyncio.to_thread(_read_input, args.file)
+    fmt = args.input_format or formats.detect_format(source, text)
+    batch = formats.parse_inventory(text, source=source, format=fmt)
+    report = await core.importer.run(
+        batch, update=args.update, skip_invalid=args.skip_invalid, dry_run=args.dry_run
+    )
+    for error in report.errors:
+        who = f" ({error.name})" if error.name else ""
+        print(f"{source}:{error.line}{who}: {error.message}", file=sys.stderr)
+    if args.format == "json":
+        print_json(
+            {
+                "source": source,
+                "written": report.written,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "groups_created": report.groups_created,
+                "errors": [
+                    {"line": e.line, "name": e.name, "message": e.message} for e in report.errors
+                ],
+            }
+        )
+    else:
+        verb = "would write" if args.dry_run else ("wrote" if report.written else "wrote nothing:")
+        tail = (
+            ""
+            if report.written or args.dry_run
+            else (f" {len(report.errors)} bad row(s); fix them or use --skip-invalid")
+        )
+        print(f"{verb}{tail}", file=_out())
+        print(
+            f"  created {len(report.created)}, updated {len(report.updated)}, unchanged "
+            f"{len(report.unchanged)}, groups created {len(report.groups_created)}, "
+            f"rejected {len(report.errors)}",
+            file=_out(),
+        )
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+async def cmd_targets_export(core: Core, args: argparse.Namespace) -> int:
+    estate = await core.inventory.estate()
+    targets = estate.targets()
+    static = {
+        tid: sorted(
+            estate.group_rows[g].name for g, members in estate.static.items() if tid in members
+        )
+        for tid in estate.target_rows
+    }
+    rows = [(t.spec, static[t.id]) for t in targets]
+    fmt = args.to or (Path(args.output).suffix.lstrip(".").lower() if args.output else "csv")
+    if fmt == "csv":
+        text = formats.export_csv(rows)
+    elif fmt == "json":
+        groups = [
+            formats.ImportGroup(
+                g.name, dict(g.vars), (), g.description, str(g.rule) if g.rule else None
+            )
+            for g in await core.inventory.list_groups()
+        ]
+        text = formats.export_json(rows, groups)
+    else:
+        raise ValidationError(f"cannot export to {fmt!r}: use csv or json")
+    if args.output and args.output != "-":
+        await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
+        print(f"exported {len(rows)} target(s) to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+# ---- groups ---------------------------------------------------------------------------------
+
+
+async def cmd_groups_list(core: Core, args: argparse.Namespace) -> int:
+    groups = await core.inventory.list_groups()
+    if args.format == "json":
+        print_json([_group_json(g) for g in groups])
+        return EXIT_OK
+    print_table(
+        [
+            (g.name, g.member_count, g.static_count, str(g.rule) if g.rule else "", g.description)
+            for g in groups
+        ],
+        ["name", "members", "static", "rule", "description"],
+    )
+    return EXIT_OK
+
+
+async def cmd_groups_show(core: Core, args: argparse.Namespace) -> int:
+    group = await core.inventory.get_group(args.name)
+    members = await core.inventory.effective_members(group.id)
+    static = {t.id for t in await core.inventory.static_members(group.id)}
+    if args.format == "json":
+        data = _group_json(group)
+        data["member_names"] = [t.name for t in members]
+        print_json(data)
+        return EXIT_OK
+    print(
+        f"group {group.name}: {group.member_count} member(s), {group.static_count} static",
+        file=_out(),
+    )
+    if group.description:
+        print(f"  {group.description}", file=_out())
+    if group.rule:
+        print(f"  rule: {group.rule}", file=_out())
+    print_table(
+        [(t.name, t.address, "static" if t.id in static else "rule") for t in members],
+        ["member", "address", "via"],
+    )
+    return EXIT_OK
+
+
+async def cmd_groups_add(core: Core, args: argparse.Namespace) -> int:
+    rule = rule_lang.parse(args.rule) if args.rule else None
+    group = await core.inventory.create_group(
+        GroupSpec(args.name, args.description or "", rule), members=_csv_list(args.members)
+    )
+    print(f"created group {group.name} ({group.member_count} member(s))", file=_out())
+    return EXIT_OK
+
+
+async def cmd_groups_rm(core: Core, args: argparse.Namespace) -> int:
+    for name in args.names:
+        await core.inventory.delete_group(name)
+    print(f"deleted {len(args.names)} group(s)", file=_out())
+    return EXIT_OK
+
+
+async def cmd_groups_add_members(core: Core, args: argparse.Namespace) -> int:
+    group = await core.inventory.add_members(args.group, args.targets)
+    print(f"group {group.name}: {group.static_count} static member(s)", file=_out())
+    return EXIT_OK
+
+
+async def cmd_groups_rm_members(core: Core, args: argparse.Namespace) -> int:
+    group = await core.inventory.remove_members(args.group, args.targets)
+    print(f"group {group.name}: {group.static_count} static member(s)", file=_out())
+    return EXIT_OK
+
+
+async def cmd_groups_set_rule(core: Core, args: argparse.Namespace) -> int:
+    rule = None if args.clear else rule_lang.parse(args.rule or "")
+    group = await core.inventory.set_rule(args.group, rule)
+    state = f"rule {group.rule}" if group.rule else "no rule (static group)"
+    print(f"group {group.name}: {state}; {group.member_count} member(s)", file=_out())
+    return EXIT_OK
+
+
+# ---- credentials ----------------------------------------------------------------------------
+
+
+def _read_secret(kind_fields: tuple[str, ...], kind: str) -> dict[str, str]:
+    """Secrets come from a prompt or stdin, never from argv."""
+    if sys.stdin.isatty():
+        values = {}
+        for name in kind_fields:
+            if name == "private_key":
+                print("Paste the private key, then Ctrl-D:", file=sys.stderr)
+                values[name] = sys.stdin.read()
+            else:
+                optional = name in ("passphrase", "priv_key")
+                label = name.replace("_", " ") + (" (empty for none)" if optional else "")
+                values[name] = getpass.getpass(f"{label}: ")
+        return values
+    text = sys.stdin.read()
+    if kind == "ssh-key":
+        return {"private_key": text}
+    lines = text.splitlines()
+    return {name: (lines[i] if i < len(lines) else "") for i, name in enumerate(kind_fields)}
+
+
+async def cmd_creds_list(core: Core, args: argparse.Namespace) -> int:
+    creds = await core.credentials.list()
+    if args.format == "json":
+        print_json(
+            [
+                {
+                    "id": str(c.id),
+                    "name": c.name,
+                    "kind": c.kind.value,
+                    "username": c.username,
+                    "auth_protocol": c.auth_protocol,
+                    "priv_protocol": c.priv_protocol,
+                }
+                for c in creds
+            ]
+        )
+        return EXIT_OK
+    print_table(
+        [
+            (c.name, c.kind, c.username or "", c.auth_protocol or "", c.priv_protocol or "")
+            for c in creds
+        ],
+        ["name", "kind", "username", "auth", "priv"],
+    )
+    return EXIT_OK
+
+
+async def cmd_creds_add(core: Core, args: argparse.Namespace) -> int:
+    kind = parse_credential_kind(args.kind)
+    _ = core.ctx.secrets.backend  # say "no keyring" before prompting for a secret
+    values = _read_secret(SECRET_FIELDS[kind], kind.value)
+    secret = secret_from_fields(kind, values)
+    cred = await core.credentials.create(
+        args.name,
+        kind,
+        secret,
+        username=args.username,
+        auth_protocol=args.auth_protocol,
+        priv_protocol=args.priv_protocol,
+    )
+    print(
+        f"created credential {cred.name} ({cred.kind}); secret stored in the keyring", file=_out()
+    )
+    return EXIT_OK
+
+
+async def cmd_creds_rm(core: Core, args: argparse.Namespace) -> int:
+    for name in args.names:
+        await core.credentials.delete(name)
+    print(f"deleted {len(args.names)} credential(s)", file=_out())
+    return EXIT_OK
+
+
+# ---- parser ---------------------------------------------------------------------------------
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="output format (default: table)",
+    )
+
+
+def _target_options(p: argparse.ArgumentParser, *, editing: bool) -> None:
+    p.add_argument("--kind", help="router, switch, firewall, server, ups, camera, ...")
+    for opt in ("vendor", "model", "site", "description", "parent"):
+        p.add_argument(f"--{opt}")
+    p.add_argument("--tags", help="comma- or semicolon-separated tags (replaces the tags)")
+    p.add_argument("--enable", dest="enabled", action="store_const", const=True, default=None)
+    p.add_argument("--disable", dest="enabled", action="store_const", const=False)
+    p.add_argument("--snmp-version", help="v1, v2c or v3 ('' removes the SNMP profile)")
+    p.add_argument("--snmp-port", type=int)
+    p.add_argument("--snmp-credential")
+    p.add_argument("--ssh-port", type=int)
+    p.add_argument("--ssh-username")
+    p.add_argument("--ssh-credential")
+    p.add_argument("--var", action="append", metavar="KEY=VALUE", help="set a target variable")
+    if editing:
+        p.add_argument("--name", dest="new_name", help="rename the target")
+        p.add_argument("--address")
+        p.add_argument("--add-tags")
+        p.add_argument("--remove-tags")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="opsconductor", description="OpsConductor Desktop: operations console for NOC staff."
+    )
+    parser.add_argument("--version", action="version", version=f"opsconductor {__version__}")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL (sqlite:///FILE or "
+        "postgresql://USER@HOST/DB); default from settings or the embedded SQLite",
+    )
+    parser.add_argument(
+        "--home", metavar="DIR", help="keep config, data, logs and known-hosts under DIR"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log INFO to the console")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the console (the default)")
+    gui.add_argument("--screenshot", metavar="DIR", help="render every pane to DIR and exit")
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="sub", required=True)
+    db.add_parser("upgrade", help="upgrade the schema to this version").set_defaults(
+        handler=cmd_db_upgrade
+    )
+    cur = db.add_parser("current", help="print the schema revision and database")
+    _add_format(cur)
+    cur.set_defaults(handler=cmd_db_current)
+
+    targets = sub.add_parser("targets", help="the inventory of targets").add_subparsers(
+        dest="sub", required=True
+    )
+    p = targets.add_parser("list", help="list targets")
+    p.add_argument("--filter", help="rule, e.g. 'tag:core and vendor:cisco'")
+    p.add_argument("--limit", type=int)
+    _add_format(p)
+    p.set_defaults(handler=cmd_targets_list)
+    p = targets.add_parser("show", help="one target with its effective variables")
+    p.add_argument("name")
+    _add_format(p)
+    p.set_defaults(handler=cmd_targets_show)
+    p = targets.add_parser("add", help="add a target")
+    p.add_argument("name")
+    p.add_argument("address")
+    p.add_argument("--groups", help="static groups to join (comma-separated)")
+    _target_options(p, editing=False)
+    p.set_defaults(handler=cmd_targets_add)
+    p = targets.add_parser("edit", help="change a target's fields")
+    p.add_argument("name")
+    _target_options(p, editing=True)
+    p.set_defaults(handler=cmd_targets_edit)
+    p = targets.add_parser("rm", help="delete targets")
+    p.add_argument("names", nargs="+")
+    p.set_defaults(handler=cmd_targets_rm)
+    p = targets.add_parser("import", help="import CSV, JSON or Ansible inventory (INI/YAML)")
+    p.add_argument("file", help="file to read, or - for stdin")
+    p.add_argument("--input-format", choices=("csv", "json", "ansible-ini", "ansible-yaml"))
+    p.add_argument("--update", action="store_true", help="overwrite targets that differ")
+    p.add_argument("--skip-invalid", action="store_true", help="write the good rows anyway")
+    p.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+    _add_format(p)
+    p.set_defaults(handler=cmd_targets_import)
+    p = targets.add_parser("export", help="export targets to CSV or JSON")
+    p.add_argument("-o", "--output", help="file to write (default: stdout)")
+    p.add_argument("--to", choices=("csv", "json"), help="default: from the file name, else csv")
+    p.set_defaults(handler=cmd_targets_export)
+
+    groups = sub.add_parser("groups", help="groups of targets").add_subparsers(
+        dest="sub", required=True
+    )
+    p = groups.add_parser("list", help="list groups with member counts")
+    _add_format(p)
+    p.set_defaults(handler=cmd_groups_list)
+    p = groups.add_parser("show", help="a group and its effective members")
+    p.add_argument("name")
+    _add_format(p)
+    p.set_defaults(handler=cmd_groups_show)
+    p = groups.add_parser("add", help="create a group")
+    p.add_argument("name")
+    p.add_argument("--description")
+    p.add_argument("--rule", help="dynamic rule, e.g. 'site:ams* and kind:switch'")
+    p.add_argument("--members", help="static members (comma-separated target names)")
+    p.set_defaults(handler=cmd_groups_add)
+    p = groups.add_parser("rm", help="delete groups (their targets stay)")
+    p.add_argument("names", nargs="+")
+    p.set_defaults(handler=cmd_groups_rm)
+    for verb, handler in (
+        ("add-members", cmd_groups_add_members),
+        ("rm-members", cmd_groups_rm_members),
+    ):
+        p = groups.add_parser(verb, help=f"{verb.split('-')[0]} static members")
+        p.add_argument("group")
+        p.add_argument("targets", nargs="+")
+        p.set_defaults(handler=handler)
+    p = groups.add_parser("set-rule", help="set or clear a group's dynamic rule")
+    p.add_argument("group")
+    p.add_argument("rule", nargs="?")
+    p.add_argument("--clear", action="store_true", help="remove the rule")
+    p.set_defaults(handler=cmd_groups_set_rule)
+
+    creds = sub.add_parser("creds", help="credentials (secrets live in the OS keyring)")
+    creds_sub = creds.add_subparsers(dest="sub", required=True)
+    p = creds_sub.add_parser("list", help="list credentials (never their secrets)")
+    _add_format(p)
+    p.set_defaults(handler=cmd_creds_list)
+    p = creds_sub.add_parser(
+        "add",
+        help="add a credential; the secret is prompted or read "
+        "from stdin, never from the command line",
+    )
+    p.add_argument("name")
+    p.add_argument(
+        "--kind", required=True, help="ssh-password, ssh-key, snmp-community, snmpv3 or token"
+    )
+    p.add_argument("--username")
+    p.add_argument("--auth-protocol", help="snmpv3: md5, sha, sha224, sha256, sha384, sha512")
+    p.add_argument("--priv-protocol", help="snmpv3: des, 3des, aes, aes192, aes256")
+    p.set_defaults(handler=cmd_creds_add)
+    p = creds_sub.add_parser("rm", help="delete credentials and their keyring entries")
+    p.add_argument("names", nargs="+")
+    p.set_defaults(handler=cmd_creds_rm)
+    return parser
+
+
+async def _run(args: argparse.Namespace) -> int:
+    upgrade = args.command != "db"
+    core = await open_core(home=args.home, db_url=args.db, upgrade=upgrade)
+    try:
+        handler: Handler = args.handler
+        return await handler(core, args)
+    finally:
+        await core.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command in (None, "gui"):
+        from opsconductor_desktop.gui.app import main as gui_main
+
+        return gui_main(args)
+    try:
+        paths = AppPaths.resolve(args.home).ensure()
+        log_file = logs.setup_logging(
+            paths.log_dir, console_level="INFO" if args.verbose else "WARNING"
+        )
+    except OSError as exc:
+        print(f"error: cannot create OpsConductor's folders: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    with logs.operation(f"cli {args.command} {getattr(args, 'sub', '')}"):
+        try:
+            return asyncio.run(_run(args))
+        except OpsError as exc:
+            log.info("command failed: %s", exc, exc_info=True)
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        except Exception:  # the last line of defence: log it, print one line, exit
+            log.exception("unexpected failure in %s", args.command)
+            print(f"error: unexpected failure; details in {log_file}", file=sys.stderr)
+            return EXIT_UNEXPECTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

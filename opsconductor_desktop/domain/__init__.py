@@ -1,0 +1,1 @@
+"""Pure-Python core: entities, value objects, rules. No Qt, database or network here."""

@@ -1,0 +1,1 @@
+"""Use cases: the one API every client (GUI, CLI, agent) calls. One transaction each."""

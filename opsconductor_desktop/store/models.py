@@ -1,0 +1,176 @@
+"""SQLAlchemy 2 typed models: the one description of the schema (Alembic compares to it).
+
+Every table has a UUID key; every mutable row has aware-UTC ``created_at``/``updated_at``
+and a ``version`` used for optimistic locking (SQLAlchemy checks it on every UPDATE).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from opsconductor_desktop.domain.timeutil import utcnow
+from opsconductor_desktop.store.types import JSONType, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a model, for bulk statements that skip the ORM's per-row work."""
+    return cast(Table, model.__table__)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the constraint naming convention Alembic relies on."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Versioned:
+    """Mixin: UUID key, timestamps, optimistic-locking version."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CredentialRow(Versioned, Base):
+    """Credential metadata; the secret itself lives in the keyring under ``secret_ref``."""
+
+    __tablename__ = "credentials"
+    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    username: Mapped[str | None] = mapped_column(String(255))
+    auth_protocol: Mapped[str | None] = mapped_column(String(16))
+    priv_protocol: Mapped[str | None] = mapped_column(String(16))
+    secret_ref: Mapped[str] = mapped_column(String(255))
+
+
+class TargetRow(Versioned, Base):
+    """A managed device."""
+
+    __tablename__ = "targets"
+    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    address: Mapped[str] = mapped_column(String(255), index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    vendor: Mapped[str] = mapped_column(String(128), default="", index=True)
+    model: Mapped[str] = mapped_column(String(128), default="")
+    site: Mapped[str] = mapped_column(String(128), default="", index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    snmp_version: Mapped[str | None] = mapped_column(String(8))
+    snmp_port: Mapped[int] = mapped_column(Integer, default=161)
+    snmp_credential_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("credentials.id", ondelete="RESTRICT"), index=True
+    )
+    ssh_port: Mapped[int] = mapped_column(Integer, default=22)
+    ssh_username: Mapped[str | None] = mapped_column(String(255))
+    ssh_credential_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("credentials.id", ondelete="RESTRICT"), index=True
+    )
+    vars: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("targets.id", ondelete="SET NULL"), index=True
+    )
+
+
+class GroupRow(Versioned, Base):
+    """A group of targets: static members plus an optional dynamic rule (JSON tree)."""
+
+    __tablename__ = "groups"
+    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    rule: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    vars: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class GroupMemberRow(Base):
+    """Static membership (the junction the old system forgot to index)."""
+
+    __tablename__ = "group_members"
+
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    target_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("targets.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditRow(Base):
+    """Append-only record of every change: who, what, when, before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity_entity_id", "entity", "entity_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ScheduleRow(Versioned, Base):
+    """The dispatcher's table: one row per unit of timed work, claimed with a lease."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (UniqueConstraint("kind", "ref"),)
+    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+
+    kind: Mapped[str] = mapped_column(String(32))
+    ref: Mapped[str] = mapped_column(String(255))
+    interval_s: Mapped[int] = mapped_column(Integer, default=60)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ChangeCounterRow(Base):
+    """A counter per topic, bumped atomically by every committed change.
+
+    Another console (or the GUI watching changes made from the CLI) polls these few rows
+    to learn cheaply that something changed, without scanning the audit log.
+    """
+
+    __tablename__ = "change_counters"
+
+    topic: Mapped[str] = mapped_column(String(32), primary_key=True)
+    counter: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

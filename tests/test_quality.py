@@ -1,0 +1,43 @@
+"""Architecture and typing are part of the suite: a broken layer or type fails the build."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_import_layers_hold() -> None:
+    """import-linter contracts from pyproject.toml (STYLE.md's layering)."""
+    result = _run(str(BIN / "lint-imports"), "--no-cache")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_mypy_strict_on_core() -> None:
+    result = _run(
+        str(BIN / "mypy"),
+        "opsconductor_desktop/domain",
+        "opsconductor_desktop/store",
+        "opsconductor_desktop/services",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_bare_except_in_package() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in (ROOT / "opsconductor_desktop").rglob("*.py")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if line.strip().startswith("except:")
+    ]
+    assert offenders == []
