@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
+from typing import TYPE_CHECKING, Any
 
 from opsconductor_desktop import logs
 from opsconductor_desktop.domain.credentials import Secret
@@ -20,6 +17,11 @@ from opsconductor_desktop.domain.errors import SecretStoreError
 
 SERVICE = "opsconductor-desktop"
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+# keyring is imported on first use: it costs ~50 ms and most commands never need it.
 
 NO_BACKEND = (
     "no usable OS keyring: on Linux install and unlock a Secret Service provider "
@@ -46,6 +48,8 @@ class SecretStore:
 
     @property
     def backend(self) -> KeyringBackend:
+        import keyring
+
         backend = self._backend or keyring.get_keyring()
         if not _usable(backend):
             raise SecretStoreError(NO_BACKEND)
@@ -59,6 +63,8 @@ class SecretStore:
         return f"{type(backend).__name__}"
 
     def put(self, ref: str, secret: Secret) -> None:
+        import keyring.errors
+
         values = secret.reveal()
         for value in values.values():
             logs.redact(value)
@@ -70,6 +76,8 @@ class SecretStore:
             ) from None
 
     def get(self, ref: str) -> Secret | None:
+        import keyring.errors
+
         try:
             raw = self.backend.get_password(SERVICE, ref)
         except keyring.errors.KeyringError as exc:
@@ -85,6 +93,8 @@ class SecretStore:
         return Secret(values)
 
     def delete(self, ref: str) -> None:
+        import keyring.errors
+
         try:
             self.backend.delete_password(SERVICE, ref)
         except keyring.errors.PasswordDeleteError:
@@ -95,21 +105,9 @@ class SecretStore:
             ) from None
 
 
-class MemoryKeyring(KeyringBackend):
-    """An in-memory keyring for tests and throw-away demo sessions. Never the default."""
+def __getattr__(name: str) -> Any:
+    if name == "MemoryKeyring":  # defined apart so that importing this module stays cheap
+        from opsconductor_desktop.memkeyring import MemoryKeyring
 
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self._store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self._store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self._store.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
+        return MemoryKeyring
+    raise AttributeError(name)

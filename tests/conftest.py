@@ -18,7 +18,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from opsconductor_desktop.secrets import MemoryKeyring, SecretStore
+from opsconductor_desktop.memkeyring import MemoryKeyring
+from opsconductor_desktop.secrets import SecretStore
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

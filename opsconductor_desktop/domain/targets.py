@@ -83,8 +83,13 @@ def validate_address(address: str) -> str:
     return name
 
 
+_DOTTED_QUAD = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
+
+
 def _as_ip(text: str) -> str | None:
     """The normalized IP literal, or None when ``text`` is not one."""
+    if _DOTTED_QUAD.match(text):  # the common case, without ipaddress's cost
+        return text
     try:
         return str(ipaddress.ip_address(text))
     except ValueError:

@@ -6,20 +6,25 @@ refused with a clear message; a corrupt SQLite file is moved aside, never overwr
 
 from __future__ import annotations
 
+import ast
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from opsconductor_desktop.domain.errors import DatabaseUnavailableError, SchemaTooNewError
 from opsconductor_desktop.domain.timeutil import utcnow
 from opsconductor_desktop.store.database import Database, translate_errors
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic itself (≈140 ms to import) is loaded only when an upgrade must run; the start-up
+# check reads the revision graph from the scripts' own assignments (see ``revision_graph``).
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,17 +37,64 @@ class UpgradeResult:
 
 
 def alembic_config(script_location: Path) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(script_location))
     return cfg
 
 
+def revision_graph(script_location: Path) -> dict[str, tuple[str, ...]]:
+    """``revision -> down revisions`` of every script, read without importing Alembic.
+
+    Each script assigns ``revision`` and ``down_revision`` literals at module level (the
+    template makes sure of it); a test checks this agrees with Alembic's own reading.
+    """
+    graph: dict[str, tuple[str, ...]] = {}
+    for path in sorted((script_location / "versions").glob("*.py")):
+        values = _module_literals(path, ("revision", "down_revision"))
+        rev, down = values.get("revision"), values.get("down_revision")
+        if not isinstance(rev, str):
+            continue
+        if isinstance(down, str):
+            graph[rev] = (down,)
+        elif isinstance(down, tuple | list):
+            graph[rev] = tuple(str(d) for d in down)
+        else:
+            graph[rev] = ()
+    return graph
+
+
+def _module_literals(path: Path, names: tuple[str, ...]) -> dict[str, object]:
+    """Literal values assigned to ``names`` at a module's top level."""
+    found: dict[str, object] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        targets: list[ast.expr]
+        if isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        elif isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id in names:
+                found[target.id] = ast.literal_eval(value)
+    return found
+
+
 def head_revision(script_location: Path) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(script_location)).get_current_head()
+    graph = revision_graph(script_location)
+    referenced = {d for downs in graph.values() for d in downs}
+    heads = sorted(set(graph) - referenced)
+    if len(heads) > 1:
+        raise RuntimeError(f"migrations have several heads: {heads}")
+    return heads[0] if heads else None
 
 
 def _current(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 async def current_revision(db: Database) -> str | None:
@@ -54,11 +106,10 @@ async def current_revision(db: Database) -> str | None:
 def _check_known(script_location: Path, revision: str | None) -> None:
     if revision is None:
         return
-    script = ScriptDirectory.from_config(alembic_config(script_location))
-    if revision not in {s.revision for s in script.walk_revisions()}:
+    if revision not in revision_graph(script_location):
         raise SchemaTooNewError(
             f"the database schema ({revision}) is newer than this OpsConductor "
-            f"(head {script.get_current_head()}); upgrade OpsConductor to use it"
+            f"(head {head_revision(script_location)}); upgrade OpsConductor to use it"
         )
 
 
@@ -93,6 +144,8 @@ async def upgrade(db: Database, script_location: Path) -> UpgradeResult:
     if path is not None and before is not None and path.exists():
         await db.dispose()  # let the copy see a checkpointed file
         backup = _backup_sqlite(path, before)
+    from alembic import command
+
     cfg = alembic_config(script_location)
 
     def run(conn: Connection) -> None:
@@ -128,6 +181,8 @@ def _main(argv: list[str]) -> int:
     import argparse
     import asyncio
     import tempfile
+
+    from alembic import command
 
     parser = argparse.ArgumentParser(prog="migrate")
     sub = parser.add_subparsers(dest="cmd", required=True)

@@ -122,3 +122,13 @@ async def test_unreachable_postgres_is_one_clear_error() -> None:
     message = str(info.value)
     assert "cannot reach PostgreSQL" in message
     assert "secretpw" not in message
+
+
+def test_revision_graph_agrees_with_alembic() -> None:
+    """Start-up reads the graph without importing Alembic; it must agree with Alembic."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate.alembic_config(migrations_dir()))
+    graph = migrate.revision_graph(migrations_dir())
+    assert set(graph) == {s.revision for s in script.walk_revisions()}
+    assert migrate.head_revision(migrations_dir()) == script.get_current_head()
