@@ -13,9 +13,11 @@ from typing import Any, cast
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -174,3 +176,91 @@ class ChangeCounterRow(Base):
     topic: Mapped[str] = mapped_column(String(32), primary_key=True)
     counter: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JobRow(Versioned, Base):
+    """A stored job definition (the validated document, as JSON)."""
+
+    __tablename__ = "jobs"
+    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class JobRunRow(Base):
+    """One run of a job (or of an ad-hoc command) over a selection of targets."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_status_started_at", "status", "started_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="SET NULL"), index=True
+    )
+    job_name: Mapped[str] = mapped_column(String(255))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    selection: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(255))
+    owner: Mapped[str | None] = mapped_column(String(128))  # the process that runs it
+    rerun_of: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("job_runs.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    succeeded: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class JobRunTargetRow(Base):
+    """One target's part in a run."""
+
+    __tablename__ = "job_run_targets"
+    __table_args__ = (
+        Index("ix_job_run_targets_run_id_status", "run_id", "status"),
+        UniqueConstraint("run_id", "target_name"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("job_runs.id", ondelete="CASCADE"))
+    target_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("targets.id", ondelete="SET NULL"), index=True
+    )
+    target_name: Mapped[str] = mapped_column(String(255))
+    address: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    current_step: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class StepResultRow(Base):
+    """The outcome of one step on one target; output capped, binary-safe."""
+
+    __tablename__ = "step_results"
+    __table_args__ = (UniqueConstraint("run_target_id", "step_index"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    run_target_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("job_run_targets.id", ondelete="CASCADE")
+    )
+    step_index: Mapped[int] = mapped_column(Integer)
+    step_name: Mapped[str] = mapped_column(String(255))
+    step_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    exit_status: Mapped[int | None] = mapped_column(Integer)
+    stdout: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    stderr: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    stdout_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    stderr_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -81,18 +81,19 @@ async def test_sqlite_file_copied_aside_before_upgrade(tmp_path: Path) -> None:
     try:
         await migrate.upgrade(db, migrations_dir())
         # pretend the file is one revision behind: stamp an older (fake) state
+        head = migrate.head_revision(migrations_dir())
         fake_versions = tmp_path / "migrations"
         shutil.copytree(migrations_dir(), fake_versions)
         extra = fake_versions / "versions" / "9999_extra.py"
         extra.write_text(
-            '"""extra"""\nrevision = "9999"\ndown_revision = "0001"\nbranch_labels = None\n'
+            f'"""extra"""\nrevision = "9999"\ndown_revision = "{head}"\nbranch_labels = None\n'
             "depends_on = None\n\n\ndef upgrade() -> None:\n    pass\n\n\n"
             "def downgrade() -> None:\n    pass\n"
         )
         result = await migrate.upgrade(db, fake_versions)
         assert result.after == "9999"
         assert result.backup is not None and result.backup.exists()
-        assert "0001" in result.backup.name
+        assert str(head) in result.backup.name
         # the real code now sees a schema it does not know
         with pytest.raises(SchemaTooNewError, match="newer than this OpsConductor"):
             await migrate.upgrade(db, migrations_dir())
