@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench package clean
+.PHONY: run test lint bench package smoke clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy opsconductor_desktop/domain opsconductor_desktop/store opsconductor_desktop/services
+	$(VENV)/bin/mypy opsconductor_desktop/domain opsconductor_desktop/drivers opsconductor_desktop/store opsconductor_desktop/runtime opsconductor_desktop/services
 	$(VENV)/bin/lint-imports
 
 lint: $(STAMP)
@@ -33,4 +33,6 @@ package: $(STAMP)
 	$(VENV)/bin/pyinstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/opsconductor.spec
 
 clean:
-	rm -rf build dist .mypy_cache .ruff_cache artifacts
+	rm -rf build dist .mypy_cache .ruff_cache artifacts .venv-snmpsim
+smoke: $(STAMP)
+	bash packaging/smoke.sh

@@ -57,6 +57,11 @@ def _scrub(text: str) -> str:
     return text
 
 
+def scrub(text: str) -> str:
+    """``text`` with every registered secret masked (crash reports, messages shown)."""
+    return _scrub(text)
+
+
 class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.correlation_id = _correlation.get()

@@ -27,7 +27,9 @@ def test_mypy_strict_on_core() -> None:
     result = _run(
         str(BIN / "mypy"),
         "opsconductor_desktop/domain",
+        "opsconductor_desktop/drivers",
         "opsconductor_desktop/store",
+        "opsconductor_desktop/runtime",
         "opsconductor_desktop/services",
     )
     assert result.returncode == 0, result.stdout + result.stderr

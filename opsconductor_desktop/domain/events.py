@@ -16,6 +16,8 @@ class Entity(StrEnum):
     TARGET = "target"
     GROUP = "group"
     CREDENTIAL = "credential"
+    JOB = "job"
+    JOB_RUN = "job_run"
 
 
 class Action(StrEnum):

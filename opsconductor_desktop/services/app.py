@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,16 +15,22 @@ from opsconductor_desktop.config import (
     load_settings,
     resolve_database,
 )
+from opsconductor_desktop.domain.credentials import Credential, Secret
+from opsconductor_desktop.drivers.snmp import SnmpDriver
+from opsconductor_desktop.drivers.ssh import SshDriver
 from opsconductor_desktop.paths import AppPaths
+from opsconductor_desktop.runtime.executor import Executor
+from opsconductor_desktop.runtime.recorder import RunRecorder
 from opsconductor_desktop.secrets import SecretStore
 from opsconductor_desktop.services.bus import EventBus
 from opsconductor_desktop.services.changes import ChangeWatcher
 from opsconductor_desktop.services.credentials import CredentialService
 from opsconductor_desktop.services.importing import ImportService
 from opsconductor_desktop.services.inventory import InventoryService
+from opsconductor_desktop.services.jobs import JobService
 from opsconductor_desktop.services.uow import ServiceContext
 from opsconductor_desktop.store import migrate
-from opsconductor_desktop.store.database import Database, DatabaseInfo
+from opsconductor_desktop.store.database import Database, DatabaseInfo, normalize_url, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +47,7 @@ class Core:
     credentials: CredentialService
     importer: ImportService
     watcher: ChangeWatcher
+    jobs: JobService
 
     @property
     def bus(self) -> EventBus:
@@ -62,6 +70,10 @@ class Core:
         await self.ctx.db.ping()
 
     async def close(self) -> None:
+        for run_id in self.jobs.executor.active_runs():
+            self.jobs.cancel(run_id)
+        await self.jobs.executor.ssh.close()
+        self.jobs.executor.snmp.close()
         await self.ctx.db.dispose()
 
 
@@ -96,13 +108,63 @@ async def open_core(
         await db.dispose()
         raise
     ctx = ServiceContext(db, EventBus(), secrets or SecretStore(), actor or default_actor(settings))
+    inventory = InventoryService(ctx)
+    credentials = CredentialService(ctx)
     return Core(
         paths=paths,
         settings=settings,
         database=resolved,
         ctx=ctx,
-        inventory=InventoryService(ctx),
-        credentials=CredentialService(ctx),
+        inventory=inventory,
+        credentials=credentials,
         importer=ImportService(ctx),
         watcher=ChangeWatcher(ctx),
+        jobs=_job_service(ctx, paths, inventory, credentials),
     )
+
+
+def _job_service(
+    ctx: ServiceContext, paths: AppPaths, inventory: InventoryService, creds: CredentialService
+) -> JobService:
+    """The one executor with the one SNMP and SSH driver (both start nothing until used)."""
+    recorder = RunRecorder(ctx.db)
+    executor = Executor(recorder, SnmpDriver(), SshDriver(paths.known_hosts))
+
+    async def secret_of(name: str) -> tuple[Credential, Secret]:
+        return await creds.get(name), await creds.secret(name)
+
+    return JobService(ctx, executor, recorder, inventory.estate, secret_of)
+
+
+async def check_database(url: str) -> str:
+    """Try a database URL without using it: connect, ping, read the schema revision.
+
+    Returns a one-line message for the operator (the password never appears in it);
+    raises ``DatabaseUnavailableError`` when the database cannot be reached and
+    ``ValidationError`` for a malformed or unsupported URL. An SQLite file that does not
+    exist yet is not created: the message says it will be on the next start.
+    """
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(str(parsed.database))
+        if not await asyncio.to_thread(path.exists):
+            return f"the SQLite file {path} does not exist yet; it will be created on start"
+    db = Database(url, pool_size=1)
+    try:
+        await db.ping()
+        revision = await migrate.current_revision(db)
+        head = migrate.head_revision(app_paths.migrations_dir())
+    finally:
+        await db.dispose()
+    if revision is None:
+        state = "an empty database: the schema will be created on start"
+    elif revision == head:
+        state = f"schema up to date ({revision})"
+    else:
+        state = f"schema at {revision}; it will be upgraded to {head} on start"
+    return f"connected to {db.info}: {state}"
+
+
+def redact_database_url(url: str) -> str:
+    """A database URL safe to show or log: the password is masked."""
+    return redact_url(url)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -150,7 +150,7 @@ class InventoryService:
             found = [t for t in found if rule.matches(t)]
         return found[offset : offset + limit if limit is not None else None]
 
-    async def iter_targets(self, *, chunk_size: int = 200) -> AsyncIterator[list[Target]]:
+    async def iter_targets(self, *, chunk_size: int = 200) -> AsyncGenerator[list[Target], None]:
         """All targets with their groups, in chunks, yielding to the event loop between them.
 
         Same values as ``list_targets()`` (in name order, one read transaction, so the chunks

@@ -14,8 +14,13 @@ from opsconductor_desktop.paths import migrations_dir
 from opsconductor_desktop.store import migrate
 
 
-def run(capsys: pytest.CaptureFixture[str], db_url: str, *argv: str, stdin: str | None = None,
-        monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
+def run(
+    capsys: pytest.CaptureFixture[str],
+    db_url: str,
+    *argv: str,
+    stdin: str | None = None,
+    monkeypatch: pytest.MonkeyPatch | None = None,
+) -> tuple[int, str, str]:
     if stdin is not None:
         assert monkeypatch is not None
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
@@ -37,20 +42,60 @@ def test_db_upgrade_and_current(capsys: Any, db_url: str) -> None:
 
 
 def test_targets_crud(capsys: Any, db_url: str) -> None:
-    assert run(capsys, db_url, "targets", "add", "r1", "10.0.0.1", "--kind", "router",
-               "--vendor", "Cisco", "--tags", "core,dc:ams", "--var", "role=edge")[0] == 0
+    assert (
+        run(
+            capsys,
+            db_url,
+            "targets",
+            "add",
+            "r1",
+            "10.0.0.1",
+            "--kind",
+            "router",
+            "--vendor",
+            "Cisco",
+            "--tags",
+            "core,dc:ams",
+            "--var",
+            "role=edge",
+        )[0]
+        == 0
+    )
     code, out, _ = run(capsys, db_url, "targets", "list", "--format", "json")
     (t,) = json.loads(out)
     assert t["name"] == "r1" and t["tags"] == ["core", "dc:ams"] and t["vars"] == {"role": "edge"}
-    assert run(capsys, db_url, "targets", "edit", "r1", "--add-tags", "edge",
-               "--remove-tags", "core", "--disable", "--name", "r1-new")[0] == 0
+    assert (
+        run(
+            capsys,
+            db_url,
+            "targets",
+            "edit",
+            "r1",
+            "--add-tags",
+            "edge",
+            "--remove-tags",
+            "core",
+            "--disable",
+            "--name",
+            "r1-new",
+        )[0]
+        == 0
+    )
     code, out, _ = run(capsys, db_url, "targets", "show", "r1-new", "--format", "json")
     shown = json.loads(out)
     assert shown["tags"] == ["dc:ams", "edge"] and shown["enabled"] is False
     assert shown["version"] == 2
     code, out, _ = run(capsys, db_url, "targets", "list")
-    assert out.splitlines()[0].split() == ["NAME", "ADDRESS", "KIND", "VENDOR", "SITE", "TAGS",
-                                           "ENABLED", "GROUPS"]
+    assert out.splitlines()[0].split() == [
+        "NAME",
+        "ADDRESS",
+        "KIND",
+        "VENDOR",
+        "SITE",
+        "TAGS",
+        "ENABLED",
+        "GROUPS",
+    ]
     assert run(capsys, db_url, "targets", "rm", "r1-new")[0] == 0
     assert run(capsys, db_url, "targets", "list", "--format", "json")[1].strip() == "[]"
 
@@ -67,8 +112,11 @@ def test_bad_input_is_one_line_no_traceback(capsys: Any, db_url: str) -> None:
 
 
 def test_groups_commands(capsys: Any, db_url: str) -> None:
-    for name, addr, site in (("a1", "10.1.0.1", "ams"), ("a2", "10.1.0.2", "ams"),
-                             ("f1", "10.2.0.1", "fra")):
+    for name, addr, site in (
+        ("a1", "10.1.0.1", "ams"),
+        ("a2", "10.1.0.2", "ams"),
+        ("f1", "10.2.0.1", "fra"),
+    ):
         assert run(capsys, db_url, "targets", "add", name, addr, "--site", site)[0] == 0
     assert run(capsys, db_url, "groups", "add", "ams", "--rule", "site:ams")[0] == 0
     assert run(capsys, db_url, "groups", "add", "mixed", "--members", "f1")[0] == 0
@@ -85,17 +133,30 @@ def test_groups_commands(capsys: Any, db_url: str) -> None:
     assert run(capsys, db_url, "groups", "rm", "mixed", "ams")[0] == 0
 
 
-def test_creds_secret_from_stdin_never_argv(capsys: Any, db_url: str,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out, err = run(capsys, db_url, "creds", "add", "lab", "--kind", "ssh-password",
-                         "--username", "ops", stdin="hunter2-secret\n", monkeypatch=monkeypatch)
+def test_creds_secret_from_stdin_never_argv(
+    capsys: Any, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(
+        capsys,
+        db_url,
+        "creds",
+        "add",
+        "lab",
+        "--kind",
+        "ssh-password",
+        "--username",
+        "ops",
+        stdin="hunter2-secret\n",
+        monkeypatch=monkeypatch,
+    )
     assert code == 0, err
     code, out, _ = run(capsys, db_url, "creds", "list", "--format", "json")
     assert json.loads(out)[0]["name"] == "lab"
     assert "hunter2" not in out
     key = "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n"
-    code, _, err = run(capsys, db_url, "creds", "add", "k", "--kind", "ssh-key", stdin=key,
-                       monkeypatch=monkeypatch)
+    code, _, err = run(
+        capsys, db_url, "creds", "add", "k", "--kind", "ssh-key", stdin=key, monkeypatch=monkeypatch
+    )
     assert code == 0, err
     code, _, err = run(capsys, db_url, "creds", "add", "x", "--kind", "password")
     assert code == 1 and "unknown credential kind" in err
@@ -126,7 +187,8 @@ def test_schema_newer_than_code(capsys: Any, sqlite_url: str) -> None:
     assert main(["--db", sqlite_url, "db", "upgrade"]) == 0
     capsys.readouterr()
     sqlite3.connect(sqlite_url.removeprefix("sqlite:///")).execute(
-        "UPDATE alembic_version SET version_num='ffff'").connection.commit()
+        "UPDATE alembic_version SET version_num='ffff'"
+    ).connection.commit()
     code = main(["--db", sqlite_url, "targets", "list"])
     _, err = capsys.readouterr()
     assert code == 1 and "newer than this OpsConductor" in err

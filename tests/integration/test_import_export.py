@@ -49,8 +49,7 @@ def test_bad_rows_write_nothing_and_are_reported(capsys: Any, db_url: str) -> No
     assert any(line.startswith("bad.csv:5") and "malformed tag" in line for line in lines)
     assert any(line.startswith("bad.csv:6") and "unknown group" in line for line in lines)
     assert listed(capsys, db_url) == []
-    code, out, _ = run(capsys, db_url, "targets", "import", str(DATA / "bad.csv"),
-                       "--skip-invalid")
+    code, out, _ = run(capsys, db_url, "targets", "import", str(DATA / "bad.csv"), "--skip-invalid")
     assert code == 1 and "created 1" in out
     assert [t["name"] for t in listed(capsys, db_url)] == ["good-1"]
 
@@ -62,8 +61,9 @@ def test_conflicts_need_update(capsys: Any, db_url: str, tmp_path: Path) -> None
     (tmp_path / "changed.csv").write_text(changed)
     code, _, err = run(capsys, db_url, "targets", "import", str(tmp_path / "changed.csv"))
     assert code == 1 and "conflict" in err and "model" in err
-    code, out, _ = run(capsys, db_url, "targets", "import", str(tmp_path / "changed.csv"),
-                       "--update")
+    code, out, _ = run(
+        capsys, db_url, "targets", "import", str(tmp_path / "changed.csv"), "--update"
+    )
     assert code == 0 and "updated 1" in out
     assert {t["name"]: t for t in listed(capsys, db_url)}["ams-core-01"]["model"] == "ASR9001"
 
@@ -92,8 +92,20 @@ def test_export_round_trip(capsys: Any, db_url: str, tmp_path: Path, sqlite_url:
     assert run(capsys, db_url, "groups", "add", "core")[0] == 0
     assert run(capsys, db_url, "targets", "import", str(DATA / "estate.csv"))[0] == 0
     assert run(capsys, db_url, "targets", "import", str(DATA / "hosts.ini"))[0] == 0
-    assert run(capsys, db_url, "groups", "add", "ams-gear", "--rule", "site:AMS1",
-               "--description", "everything in AMS1")[0] == 0
+    assert (
+        run(
+            capsys,
+            db_url,
+            "groups",
+            "add",
+            "ams-gear",
+            "--rule",
+            "site:AMS1",
+            "--description",
+            "everything in AMS1",
+        )[0]
+        == 0
+    )
     for fmt in ("csv", "json"):
         out_file = tmp_path / f"export.{fmt}"
         assert run(capsys, db_url, "targets", "export", "-o", str(out_file))[0] == 0

@@ -23,12 +23,20 @@ GOOD: dict[str, Any] = {
     "concurrency": 10,
     "failure_policy": "continue",
     "steps": [
-        {"type": "ssh.command", "command": "show version | i {{ target.model }}",
-         "expect": {"regex": "Version"}, "capture": r"Version (?P<version>\S+)"},
+        {
+            "type": "ssh.command",
+            "command": "show version | i {{ target.model }}",
+            "expect": {"regex": "Version"},
+            "capture": r"Version (?P<version>\S+)",
+        },
         {"type": "snmp.get", "oids": ["1.3.6.1.2.1.1.1.0", ".1.3.6.1.2.1.1.3.0"]},
         {"type": "snmp.walk", "oid": "1.3.6.1.2.1.2.2.1.2", "max_repetitions": 10},
-        {"type": "snmp.set", "oid": "1.3.6.1.2.1.1.6.0", "value_type": "s",
-         "value": "{{ vars.rack }}"},
+        {
+            "type": "snmp.set",
+            "oid": "1.3.6.1.2.1.1.6.0",
+            "value_type": "s",
+            "value": "{{ vars.rack }}",
+        },
         {"type": "ping", "count": 2, "expect": {"compare": {"op": "<", "value": 50}}},
         {"type": "tcp.check", "port": 22},
     ],
@@ -53,14 +61,20 @@ def test_good_definition() -> None:
         ({"failure_policy": "maybe"}, "one of stop, continue"),
         ({"steps": [{"type": "telnet"}]}, "steps\\[0\\].type: unknown step type"),
         ({"steps": [{"type": "snmp.get", "oids": ["sysDescr.0"]}]}, "invalid OID 'sysDescr.0'"),
-        ({"steps": [{"type": "ssh.command", "command": "x {{ target.colour }}"}]},
-         "target has no field 'colour'"),
+        (
+            {"steps": [{"type": "ssh.command", "command": "x {{ target.colour }}"}]},
+            "target has no field 'colour'",
+        ),
         ({"steps": [{"type": "ssh.command", "command": "x {{ os.system }}"}]}, "cannot use"),
         ({"steps": [{"type": "ssh.command", "command": "x {{ vars.a }"}]}, "unbalanced"),
-        ({"steps": [{"type": "ssh.command", "command": "x", "expect": {"regex": "("}}]},
-         "invalid regex"),
-        ({"steps": [{"type": "ssh.command", "command": "x", "capture": "v\\d"}]},
-         "needs named groups"),
+        (
+            {"steps": [{"type": "ssh.command", "command": "x", "expect": {"regex": "("}}]},
+            "invalid regex",
+        ),
+        (
+            {"steps": [{"type": "ssh.command", "command": "x", "capture": "v\\d"}]},
+            "needs named groups",
+        ),
         ({"steps": [{"type": "ping", "timeout": -1}]}, "timeout: must be between"),
         ({"steps": [{"type": "tcp.check", "port": 70000}]}, "port"),
         ({"steps": [{"type": "ping", "oids": []}]}, "unknown key\\(s\\) for ping: oids"),
@@ -84,10 +98,22 @@ def test_render_templates() -> None:
 
 
 def test_expectations() -> None:
-    job = parse_job({"name": "j", "steps": [
-        {"type": "ssh.command", "command": "uptime",
-         "expect": {"not_regex": "error", "compare": {"op": ">=", "value": 2},
-                    "exit_status": None}}]})
+    job = parse_job(
+        {
+            "name": "j",
+            "steps": [
+                {
+                    "type": "ssh.command",
+                    "command": "uptime",
+                    "expect": {
+                        "not_regex": "error",
+                        "compare": {"op": ">=", "value": 2},
+                        "exit_status": None,
+                    },
+                }
+            ],
+        }
+    )
     expect = job.steps[0].expect
     assert expect.exit_status is None
     assert expect.check_text("all fine") is None

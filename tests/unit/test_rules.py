@@ -8,8 +8,14 @@ from opsconductor_desktop.domain import rules
 from opsconductor_desktop.domain.errors import ValidationError
 from opsconductor_desktop.domain.targets import TargetKind, TargetSpec
 
-T = TargetSpec(name="ams-core-01", address="10.20.1.1", kind=TargetKind.ROUTER,
-               vendor="Cisco", site="AMS1", tags=("core", "dc:ams"))
+T = TargetSpec(
+    name="ams-core-01",
+    address="10.20.1.1",
+    kind=TargetKind.ROUTER,
+    vendor="Cisco",
+    site="AMS1",
+    tags=("core", "dc:ams"),
+)
 DNS = TargetSpec(name="cam-7", address="cam7.example.net", kind=TargetKind.CAMERA)
 
 

@@ -35,8 +35,18 @@ def test_valid_addresses(raw: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "10.0.0.300", "1.2.3", "host name", "-bad.example", "a..b", "x" * 64 + ".com",
-            "10.0.0.1/24", "ex@mple.com"]
+    "raw",
+    [
+        "",
+        "10.0.0.300",
+        "1.2.3",
+        "host name",
+        "-bad.example",
+        "a..b",
+        "x" * 64 + ".com",
+        "10.0.0.1/24",
+        "ex@mple.com",
+    ],
 )
 def test_invalid_addresses(raw: str) -> None:
     with pytest.raises(ValidationError):
@@ -55,8 +65,13 @@ def test_names_and_tags() -> None:
 
 
 def test_spec_validation_normalizes() -> None:
-    spec = TargetSpec(name=" r1 ", address="R1.EXAMPLE.com", kind="Access_Point",  # type: ignore[arg-type]
-                      tags=("b", "a", "a"), ssh=SshProfile(port=2222)).validated()
+    spec = TargetSpec(
+        name=" r1 ",
+        address="R1.EXAMPLE.com",
+        kind="Access_Point",  # type: ignore[arg-type]
+        tags=("b", "a", "a"),
+        ssh=SshProfile(port=2222),
+    ).validated()
     assert spec.name == "r1" and spec.address == "r1.example.com"
     assert spec.kind == "access-point" and spec.tags == ("a", "b")
     with pytest.raises(ValidationError, match="ssh_port"):
@@ -79,5 +94,5 @@ def test_time_is_aware_utc() -> None:
     now = timeutil.utcnow()
     assert now.utcoffset() is not None and now.utcoffset().total_seconds() == 0
     with pytest.raises(ValueError, match="naive"):
-        timeutil.ensure_utc(datetime(2026, 1, 1))  # noqa: DTZ001
+        timeutil.ensure_utc(datetime(2026, 1, 1))
     assert timeutil.to_local(now).tzinfo is not None

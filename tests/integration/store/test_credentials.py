@@ -40,8 +40,12 @@ async def test_secret_lives_in_keyring_only(core: Any) -> None:
 
 
 async def test_credential_in_use_cannot_be_deleted(core: Any) -> None:
-    await core.credentials.create("ro", CredentialKind.SNMP_COMMUNITY, Secret({"community": "x1y2"}))
-    await core.inventory.create_target(TargetSpec("sw", "10.0.0.1", ssh=SshProfile(credential="ro")))
+    await core.credentials.create(
+        "ro", CredentialKind.SNMP_COMMUNITY, Secret({"community": "x1y2"})
+    )
+    await core.inventory.create_target(
+        TargetSpec("sw", "10.0.0.1", ssh=SshProfile(credential="ro"))
+    )
     with pytest.raises(CredentialInUseError, match="used by 1 target"):
         await core.credentials.delete("ro")
     await core.inventory.delete_targets(["sw"])
@@ -52,7 +56,9 @@ async def test_credential_in_use_cannot_be_deleted(core: Any) -> None:
 
 async def test_rename_keeps_secret_and_target_reference(core: Any) -> None:
     c = await core.credentials.create("old", CredentialKind.TOKEN, Secret({"token": "tok-123"}))
-    await core.inventory.create_target(TargetSpec("t", "10.0.0.2", ssh=SshProfile(credential="old")))
+    await core.inventory.create_target(
+        TargetSpec("t", "10.0.0.2", ssh=SshProfile(credential="old"))
+    )
     await core.credentials.rename("old", "new", expected_version=c.version)
     assert (await core.inventory.get_target("t")).spec.ssh.credential == "new"
     assert (await core.credentials.secret("new")).get("token") == "tok-123"
@@ -62,8 +68,9 @@ async def test_bad_secret_fields_rejected(core: Any) -> None:
     with pytest.raises(ValidationError, match="needs its password"):
         await core.credentials.create("e", CredentialKind.SSH_PASSWORD, Secret({}))
     with pytest.raises(ValidationError, match="auth protocol"):
-        await core.credentials.create("v3", CredentialKind.SNMPV3, Secret({"auth_key": "a" * 8}),
-                                      auth_protocol="sha999")
+        await core.credentials.create(
+            "v3", CredentialKind.SNMPV3, Secret({"auth_key": "a" * 8}), auth_protocol="sha999"
+        )
     assert await core.credentials.list() == []
 
 

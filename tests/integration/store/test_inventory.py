@@ -37,8 +37,16 @@ async def test_create_list_show_target(core: Any) -> None:
     events: list[Changed] = []
     core.bus.subscribe(events.append)
     created = await core.inventory.create_target(
-        spec("core-ams-01", "10.0.0.1", kind=TargetKind.ROUTER, vendor="Cisco", site="AMS",
-             tags=("core", "dc:ams"), snmp=SnmpProfile(SnmpVersion.V2C), vars={"role": "edge"})
+        spec(
+            "core-ams-01",
+            "10.0.0.1",
+            kind=TargetKind.ROUTER,
+            vendor="Cisco",
+            site="AMS",
+            tags=("core", "dc:ams"),
+            snmp=SnmpProfile(SnmpVersion.V2C),
+            vars={"role": "edge"},
+        )
     )
     assert created.version == 1
     assert created.created_at.tzinfo is not None
@@ -68,11 +76,13 @@ async def test_stale_version_conflicts_and_changes_nothing(core: Any) -> None:
     t = await core.inventory.create_target(spec("sw1", "10.1.0.1", vendor="Arista"))
     mine = t.spec
     # someone else edits first
-    await core.inventory.update_target(t.id, spec("sw1", "10.1.0.1", vendor="Juniper"),
-                                       expected_version=t.version)
+    await core.inventory.update_target(
+        t.id, spec("sw1", "10.1.0.1", vendor="Juniper"), expected_version=t.version
+    )
     with pytest.raises(ConflictError, match="changed elsewhere") as info:
-        await core.inventory.update_target(t.id, spec("sw1", "10.1.0.9", vendor=mine.vendor),
-                                           expected_version=t.version)
+        await core.inventory.update_target(
+            t.id, spec("sw1", "10.1.0.9", vendor=mine.vendor), expected_version=t.version
+        )
     assert info.value.actual == 2 and info.value.expected == 1
     now = await core.inventory.get_target("sw1")
     assert now.spec.vendor == "Juniper" and now.spec.address == "10.1.0.1"
@@ -84,8 +94,9 @@ async def test_concurrent_writers_one_wins(core: Any) -> None:
 
     async def edit(vendor: str) -> str:
         try:
-            await core.inventory.update_target(t.id, spec("race", "10.2.0.1", vendor=vendor),
-                                               expected_version=t.version)
+            await core.inventory.update_target(
+                t.id, spec("race", "10.2.0.1", vendor=vendor), expected_version=t.version
+            )
             return "ok"
         except ConflictError:
             return "conflict"
@@ -114,18 +125,22 @@ async def test_parent_removed_sets_child_parent_null(core: Any) -> None:
 
 
 async def test_groups_static_and_dynamic(core: Any) -> None:
-    for i, (vendor, site, kind, tags) in enumerate([
-        ("Cisco", "AMS", TargetKind.ROUTER, ("core",)),
-        ("Juniper", "AMS", TargetKind.ROUTER, ("core", "lab")),
-        ("Arista", "FRA", TargetKind.SWITCH, ("tor",)),
-        ("Cisco", "FRA", TargetKind.SWITCH, ()),
-    ]):
+    for i, (vendor, site, kind, tags) in enumerate(
+        [
+            ("Cisco", "AMS", TargetKind.ROUTER, ("core",)),
+            ("Juniper", "AMS", TargetKind.ROUTER, ("core", "lab")),
+            ("Arista", "FRA", TargetKind.SWITCH, ("tor",)),
+            ("Cisco", "FRA", TargetKind.SWITCH, ()),
+        ]
+    ):
         await core.inventory.create_target(
-            spec(f"dev{i}", f"10.5.{i}.1", vendor=vendor, site=site, kind=kind, tags=tags))
+            spec(f"dev{i}", f"10.5.{i}.1", vendor=vendor, site=site, kind=kind, tags=tags)
+        )
     await core.inventory.create_target(spec("dns-host", "host.example.net"))
     rule = rules.parse("tag:core and not tag:lab or (vendor:arista and cidr:10.5.0.0/16)")
-    g = await core.inventory.create_group(GroupSpec("core-gear", "core", rule),
-                                          members=["dns-host"])
+    g = await core.inventory.create_group(
+        GroupSpec("core-gear", "core", rule), members=["dns-host"]
+    )
     assert g.dynamic and g.static_count == 1 and g.member_count == 3
     names = [t.name for t in await core.inventory.effective_members("core-gear")]
     assert names == ["dev0", "dev2", "dns-host"]
@@ -157,8 +172,9 @@ async def test_deleting_target_removes_membership(core: Any) -> None:
 async def test_bulk_edit_tags_and_enabled(core: Any) -> None:
     for i in range(3):
         await core.inventory.create_target(spec(f"b{i}", f"10.7.0.{i + 1}", tags=("old",)))
-    await core.inventory.bulk_edit(["b0", "b1"], add_tags=["new"], remove_tags=["old"],
-                                   enabled=False)
+    await core.inventory.bulk_edit(
+        ["b0", "b1"], add_tags=["new"], remove_tags=["old"], enabled=False
+    )
     got = {t.name: t for t in await core.inventory.list_targets()}
     assert got["b0"].spec.tags == ("new",) and not got["b0"].spec.enabled
     assert got["b2"].spec.tags == ("old",) and got["b2"].spec.enabled
@@ -168,8 +184,9 @@ async def test_bulk_edit_tags_and_enabled(core: Any) -> None:
 
 async def test_effective_vars_show_their_source(core: Any) -> None:
     await core.inventory.create_target(spec("v1", "10.8.0.1", vars={"ntp": "10.0.0.5"}))
-    await core.inventory.create_group(GroupSpec("site-ams", vars={"ntp": "10.9.9.9", "dns": "1"}),
-                                      members=["v1"])
+    await core.inventory.create_group(
+        GroupSpec("site-ams", vars={"ntp": "10.9.9.9", "dns": "1"}), members=["v1"]
+    )
     eff = {v.key: v for v in await core.inventory.effective_vars("v1")}
     assert eff["ntp"].value == "10.0.0.5" and eff["ntp"].source == "target"
     assert eff["ntp"].overridden == ("group:site-ams",)

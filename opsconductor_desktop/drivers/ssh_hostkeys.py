@@ -1,0 +1,99 @@
+"""The application's known-hosts file: trust on first use, then refuse a changed key.
+
+OpenSSH ``known_hosts`` format (plain or hashed entries are read; new entries are
+written plain, ``[host]:port`` for ports other than 22), so an operator can inspect it
+with the usual tools. Writers in this process are serialized by a lock, each write
+re-reads the file first (another console may have added entries) and replaces it
+atomically.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+import paramiko
+
+from opsconductor_desktop.domain.results import (
+    HostKeyChangedError,
+    HostKeyInfo,
+    HostKeyUnknownError,
+)
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    """``SHA256:<base64>`` as ``ssh-keygen -l`` prints it."""
+    digest = base64.b64encode(hashlib.sha256(key.asbytes()).digest()).decode()
+    return "SHA256:" + digest.rstrip("=")
+
+
+def host_entry(host: str, port: int) -> str:
+    return host if port == 22 else f"[{host}]:{port}"
+
+
+class KnownHosts:
+    """Checks and records host keys in one known-hosts file."""
+
+    def __init__(self, path: Path, *, trust_on_first_use: bool = True) -> None:
+        self.path = Path(path)
+        self.trust_on_first_use = trust_on_first_use
+        self._lock = threading.Lock()
+
+    def verify(self, host: str, port: int, key: paramiko.PKey) -> HostKeyInfo:
+        """Accept a known key, record an unknown one (TOFU), refuse a changed one."""
+        entry = host_entry(host, port)
+        offered = fingerprint(key)
+        with self._lock:
+            keys = self._load()
+            known = keys.lookup(entry)
+            if known:
+                stored = known.get(key.get_name())
+                if stored is not None and stored.asbytes() == key.asbytes():
+                    return HostKeyInfo(host, port, key.get_name(), offered, newly_trusted=False)
+                other = stored if stored is not None else next(iter(known.values()))
+                raise HostKeyChangedError(
+                    host=entry,
+                    stored=fingerprint(other),
+                    offered=offered,
+                    key_type=key.get_name(),
+                )
+            if not self.trust_on_first_use:
+                raise HostKeyUnknownError(host=entry, offered=offered, key_type=key.get_name())
+            keys.add(entry, key.get_name(), key)
+            self._save(keys)
+        return HostKeyInfo(host, port, key.get_name(), offered, newly_trusted=True)
+
+    def forget(self, host: str, port: int) -> bool:
+        """Remove every key recorded for ``host:port`` (after a device was re-keyed)."""
+        entry = host_entry(host, port)
+        with self._lock:
+            keys = self._load()
+            removed = False
+            while entry in keys:
+                del keys[entry]  # removes one matching line per call
+                removed = True
+            if removed:
+                self._save(keys)
+            return removed
+
+    def _load(self) -> paramiko.HostKeys:
+        keys = paramiko.HostKeys()
+        if self.path.exists():
+            keys.load(str(self.path))
+        return keys
+
+    def _save(self, keys: paramiko.HostKeys) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=".known_hosts.", dir=self.path.parent)
+        os.close(handle)
+        try:
+            keys.save(temp)
+            os.chmod(temp, 0o600)
+            os.replace(temp, self.path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
