@@ -121,4 +121,5 @@ def setup_logging(log_dir: Path, *, level: str = "INFO", console_level: str = "W
     )
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+    logging.getLogger("qasync").setLevel(logging.WARNING)  # three lines per callback at DEBUG
     return path

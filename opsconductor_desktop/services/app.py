@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from opsconductor_desktop import paths as app_paths
 from opsconductor_desktop.config import (
@@ -16,21 +17,19 @@ from opsconductor_desktop.config import (
     resolve_database,
 )
 from opsconductor_desktop.domain.credentials import Credential, Secret
-from opsconductor_desktop.drivers.snmp import SnmpDriver
-from opsconductor_desktop.drivers.ssh import SshDriver
 from opsconductor_desktop.paths import AppPaths
-from opsconductor_desktop.runtime.executor import Executor
-from opsconductor_desktop.runtime.recorder import RunRecorder
 from opsconductor_desktop.secrets import SecretStore
 from opsconductor_desktop.services.bus import EventBus
 from opsconductor_desktop.services.changes import ChangeWatcher
 from opsconductor_desktop.services.credentials import CredentialService
 from opsconductor_desktop.services.importing import ImportService
 from opsconductor_desktop.services.inventory import InventoryService
-from opsconductor_desktop.services.jobs import JobService
 from opsconductor_desktop.services.uow import ServiceContext
 from opsconductor_desktop.store import migrate
 from opsconductor_desktop.store.database import Database, DatabaseInfo, normalize_url, redact_url
+
+if TYPE_CHECKING:
+    from opsconductor_desktop.services.jobs import JobService
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,14 @@ class Core:
     credentials: CredentialService
     importer: ImportService
     watcher: ChangeWatcher
-    jobs: JobService
+    _jobs: JobService | None = field(default=None, repr=False)
+
+    @property
+    def jobs(self) -> JobService:
+        """The job service; its drivers (paramiko, pysnmp) load on first use, not at start."""
+        if self._jobs is None:
+            self._jobs = _job_service(self.ctx, self.paths, self.inventory, self.credentials)
+        return self._jobs
 
     @property
     def bus(self) -> EventBus:
@@ -70,10 +76,11 @@ class Core:
         await self.ctx.db.ping()
 
     async def close(self) -> None:
-        for run_id in self.jobs.executor.active_runs():
-            self.jobs.cancel(run_id)
-        await self.jobs.executor.ssh.close()
-        self.jobs.executor.snmp.close()
+        if self._jobs is not None:
+            for run_id in self._jobs.executor.active_runs():
+                self._jobs.cancel(run_id)
+            await self._jobs.executor.ssh.close()
+            self._jobs.executor.snmp.close()
         await self.ctx.db.dispose()
 
 
@@ -119,7 +126,6 @@ async def open_core(
         credentials=credentials,
         importer=ImportService(ctx),
         watcher=ChangeWatcher(ctx),
-        jobs=_job_service(ctx, paths, inventory, credentials),
     )
 
 
@@ -127,6 +133,12 @@ def _job_service(
     ctx: ServiceContext, paths: AppPaths, inventory: InventoryService, creds: CredentialService
 ) -> JobService:
     """The one executor with the one SNMP and SSH driver (both start nothing until used)."""
+    from opsconductor_desktop.drivers.snmp import SnmpDriver
+    from opsconductor_desktop.drivers.ssh import SshDriver
+    from opsconductor_desktop.runtime.executor import Executor
+    from opsconductor_desktop.runtime.recorder import RunRecorder
+    from opsconductor_desktop.services.jobs import JobService
+
     recorder = RunRecorder(ctx.db)
     executor = Executor(recorder, SnmpDriver(), SshDriver(paths.known_hosts))
 
