@@ -205,8 +205,29 @@ class InventoryService:
                 await asyncio.sleep(0)
 
     async def get_target(self, ref: str | uuid.UUID) -> Target:
-        estate = await self.estate()
-        return estate.targets([_resolve_target(estate, ref)])[0]
+        """One target with its groups; reads only that target (and the groups' rules)."""
+        async with self.ctx.db.session() as s:
+            row = await _target_row(s, ref)
+            spec = await _spec_of(s, row)
+            static = set(
+                (
+                    await s.scalars(
+                        select(GroupRow.name)
+                        .join(GroupMemberRow, GroupMemberRow.group_id == GroupRow.id)
+                        .where(GroupMemberRow.target_id == row.id)
+                    )
+                ).all()
+            )
+            ruled = (
+                await s.execute(
+                    select(GroupRow.name, GroupRow.rule).where(GroupRow.rule.is_not(None))
+                )
+            ).all()
+            dynamic = {
+                name for name, rule in ruled if rule and rule_lang.from_json(rule).matches(spec)
+            }
+            groups = tuple(sorted(static | dynamic, key=str.lower))
+            return Target(row.id, spec, row.version, row.created_at, row.updated_at, groups)
 
     async def list_groups(self) -> list[Group]:
         estate = await self.estate()
