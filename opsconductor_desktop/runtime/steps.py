@@ -71,6 +71,7 @@ class TargetContext:
         self._ssh_driver = ssh
         self._snmp = snmp
         self._session: SshSession | None = None
+        self.host_key_reported = False
 
     async def session(self) -> SshSession:
         if self.work.ssh is None:
@@ -125,8 +126,9 @@ async def _ssh(ctx: TargetContext, step: Step) -> StepOutcome:
         if reason:
             problems.append(reason)
     data: dict[str, Any] = {"command": command, "captured": step.captured(text)}
-    if result.new_host_key_fingerprint:
-        data["new_host_key"] = result.new_host_key_fingerprint
+    if result.new_host_key_fingerprint and not ctx.host_key_reported:
+        data["new_host_key"] = result.new_host_key_fingerprint  # trusted on first use: say so once
+        ctx.host_key_reported = True
     return StepOutcome(
         status=RunStatus.FAILED if problems else RunStatus.SUCCEEDED,
         duration_ms=(time.monotonic() - started) * 1000,

@@ -36,6 +36,7 @@ from opsconductor_desktop.domain import rules as rule_lang
 from opsconductor_desktop.domain.credentials import Secret, parse_credential_kind
 from opsconductor_desktop.domain.errors import OpsError, SecretStoreError, ValidationError
 from opsconductor_desktop.domain.groups import GroupSpec
+from opsconductor_desktop.domain.jobs import parse_job
 from opsconductor_desktop.domain.rules import Rule
 from opsconductor_desktop.domain.targets import (
     SnmpProfile,
@@ -75,6 +76,7 @@ class DemoSummary:
     static_memberships: int
     credentials: int
     credentials_skipped: str | None = None  # why no credentials were made (no keyring)
+    jobs: int = 0
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
@@ -92,8 +94,58 @@ class DemoSummary:
             f"groups: {self.groups} ({self.dynamic_groups} dynamic, {self.static_groups} "
             f"static with {self.static_memberships} memberships)",
             f"credentials: {creds}",
+            f"jobs: {self.jobs}",
             f"written in {self.seconds:.1f} s",
         ]
+
+
+#: A few everyday jobs, so that the Jobs pane has something to show and run.
+DEMO_JOBS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "show-version",
+        "description": "Collect software versions from the core network",
+        "select": {"groups": ["core-network"]},
+        "concurrency": 10,
+        "steps": [
+            {
+                "type": "ssh.command",
+                "name": "version",
+                "command": "show version",
+                "timeout": 30,
+                "capture": r"Version (?P<version>\S+)",
+            }
+        ],
+    },
+    {
+        "name": "snmp-system",
+        "description": "System group over SNMP: description, uptime, name, location",
+        "select": {"rule": "kind:switch or kind:router"},
+        "failure_policy": "continue",
+        "steps": [
+            {
+                "type": "snmp.get",
+                "name": "system",
+                "oids": [
+                    "1.3.6.1.2.1.1.1.0",
+                    "1.3.6.1.2.1.1.3.0",
+                    "1.3.6.1.2.1.1.5.0",
+                    "1.3.6.1.2.1.1.6.0",
+                ],
+            }
+        ],
+    },
+    {
+        "name": "reachability",
+        "description": "Ping and SSH port check across a site",
+        "select": {"groups": ["site-ams1"]},
+        "failure_policy": "continue",
+        "concurrency": 50,
+        "steps": [
+            {"type": "ping", "name": "ping", "count": 2},
+            {"type": "tcp.check", "name": "ssh-port", "port": 22, "timeout": 3},
+        ],
+    },
+)
 
 
 # ---- the catalogue -----------------------------------------------------------------------
@@ -443,6 +495,8 @@ async def populate(
     if not report.ok or not report.written:
         first = "; ".join(f"{e.name}: {e.message}" for e in report.errors[:3])
         raise ValidationError(f"the demo estate was refused by the import check: {first}")
+    for document in DEMO_JOBS:
+        await core.jobs.save(parse_job(document))
     return DemoSummary(
         targets=len(specs),
         disabled=sum(not s.enabled for s in specs),
@@ -454,5 +508,6 @@ async def populate(
         static_memberships=sum(len(r.groups) for r in rows),
         credentials=len(creds),
         credentials_skipped=skipped,
+        jobs=len(DEMO_JOBS),
         seconds=time.monotonic() - started,
     )

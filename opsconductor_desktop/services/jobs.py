@@ -40,6 +40,18 @@ from opsconductor_desktop.store.models import (
     StepResultRow,
 )
 
+__all__ = [
+    "JobInfo",
+    "JobService",
+    "Progress",
+    "RunHandle",
+    "RunInfo",
+    "RunTargetInfo",
+    "StepInfo",
+    "adhoc_job",
+    "load_job_document",
+]
+
 log = logging.getLogger(__name__)
 ProgressSubscriber = Callable[[Progress], None]
 RERUN_STATUSES = {
@@ -412,9 +424,17 @@ class JobService:
             rerun_of=run.id,
         )
 
-    async def runs(self, *, limit: int = 50, job: str | None = None) -> list[RunInfo]:
+    async def runs(
+        self, *, limit: int = 50, offset: int = 0, job: str | None = None
+    ) -> list[RunInfo]:
+        """Run history, newest first, a page at a time."""
         async with self.ctx.db.session() as s:
-            stmt = select(JobRunRow).order_by(JobRunRow.created_at.desc()).limit(limit)
+            stmt = (
+                select(JobRunRow)
+                .order_by(JobRunRow.created_at.desc(), JobRunRow.id)
+                .limit(limit)
+                .offset(offset)
+            )
             if job:
                 stmt = stmt.where(JobRunRow.job_name == job)
             return [_run_info(r) for r in (await s.scalars(stmt)).all()]
@@ -426,15 +446,15 @@ class JobService:
                 raise NotFoundError(f"no run {run_id}")
             return _run_info(row)
 
-    async def run_targets(self, run_id: uuid.UUID) -> list[RunTargetInfo]:
+    async def run_targets(
+        self, run_id: uuid.UUID, *, target: str | None = None
+    ) -> list[RunTargetInfo]:
+        """A run's targets with their steps (only ``target``'s when given)."""
         async with self.ctx.db.session() as s:
-            targets = (
-                await s.scalars(
-                    select(JobRunTargetRow)
-                    .where(JobRunTargetRow.run_id == run_id)
-                    .order_by(JobRunTargetRow.target_name)
-                )
-            ).all()
+            stmt = select(JobRunTargetRow).where(JobRunTargetRow.run_id == run_id)
+            if target is not None:
+                stmt = stmt.where(JobRunTargetRow.target_name == target)
+            targets = (await s.scalars(stmt.order_by(JobRunTargetRow.target_name))).all()
             steps = (
                 await s.scalars(
                     select(StepResultRow)
