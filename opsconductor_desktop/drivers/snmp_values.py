@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from opsconductor_desktop.domain.errors import ValidationError
 from opsconductor_desktop.domain.results import SnmpValue
@@ -89,12 +90,23 @@ _MAX_OCTETS = 65_535
 
 def parse_oid(text: str) -> Oid:
     """Parse a numeric OID or raise ``ValidationError`` saying what is wrong."""
-    if not isinstance(text, str) or not _OID_TEXT.match(text.strip()):
-        raise ValidationError(
-            f"invalid OID {text!r}: use numeric dotted form such as 1.3.6.1.2.1.1.1.0 "
-            "(MIB names are not resolved)",
-            field="oid",
-        )
+    if not isinstance(text, str):
+        raise _not_numeric(text)
+    return _parse_oid(text)
+
+
+def _not_numeric(text: object) -> ValidationError:
+    return ValidationError(
+        f"invalid OID {text!r}: use numeric dotted form such as 1.3.6.1.2.1.1.1.0 "
+        "(MIB names are not resolved)",
+        field="oid",
+    )
+
+
+@lru_cache(maxsize=16_384)  # a poll asks the same OIDs of every target (errors not cached)
+def _parse_oid(text: str) -> Oid:
+    if not _OID_TEXT.match(text.strip()):
+        raise _not_numeric(text)
     arcs = tuple(int(part) for part in text.strip().lstrip(".").split("."))
     if len(arcs) > MAX_OID_ARCS:
         raise ValidationError(f"invalid OID {text!r}: more than {MAX_OID_ARCS} arcs", field="oid")

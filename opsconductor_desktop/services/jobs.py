@@ -263,7 +263,15 @@ class JobService:
                     chosen.setdefault(tid, False)
         return [t for t in estate.targets(chosen) if chosen[t.id] or t.spec.enabled]
 
-    async def _work(self, target: Target, variables: Mapping[str, Any]) -> TargetWork:
+    async def _secret(self, name: str, memo: dict[str, Any]) -> Any:
+        """A credential and its secret, read once per run however many targets share it."""
+        if name not in memo:
+            memo[name] = await self._secret_of(name)
+        return memo[name]
+
+    async def _work(
+        self, target: Target, variables: Mapping[str, Any], memo: dict[str, Any]
+    ) -> TargetWork:
         spec = target.spec
         fields = {
             "name": spec.name,
@@ -277,11 +285,11 @@ class JobService:
         problems: list[str] = []
         snmp = ssh = None
         try:
-            snmp = await self._snmp_endpoint(target)
+            snmp = await self._snmp_endpoint(target, memo)
         except OpsError as exc:
             problems.append(str(exc))
         try:
-            ssh = await self._ssh_endpoint(target)
+            ssh = await self._ssh_endpoint(target, memo)
         except OpsError as exc:
             problems.append(str(exc))
         return TargetWork(
@@ -295,11 +303,11 @@ class JobService:
             problem=None if (snmp or ssh or not problems) else "; ".join(problems),
         )
 
-    async def _snmp_endpoint(self, target: Target) -> SnmpEndpoint | None:
+    async def _snmp_endpoint(self, target: Target, memo: dict[str, Any]) -> SnmpEndpoint | None:
         profile = target.spec.snmp
         if profile.version is None or not profile.credential:
             return None
-        cred, secret = await self._secret_of(profile.credential)
+        cred, secret = await self._secret(profile.credential, memo)
         if cred.kind is CredentialKind.SNMP_COMMUNITY:
             return SnmpEndpoint(
                 target.address,
@@ -320,11 +328,11 @@ class JobService:
             )
         raise ValidationError(f"{target.name}: credential {cred.name} is not an SNMP credential")
 
-    async def _ssh_endpoint(self, target: Target) -> SshEndpoint | None:
+    async def _ssh_endpoint(self, target: Target, memo: dict[str, Any]) -> SshEndpoint | None:
         profile = target.spec.ssh
         if not profile.credential:
             return None
-        cred, secret = await self._secret_of(profile.credential)
+        cred, secret = await self._secret(profile.credential, memo)
         username = profile.username or cred.username
         if not username:
             raise ValidationError(f"{target.name}: no SSH username (profile or credential)")
@@ -376,13 +384,14 @@ class JobService:
             raise ValidationError("the selection matches no (enabled) targets")
         estate: Estate = await self._estate()
         works = []
+        memo: dict[str, Any] = {}  # credential name -> (credential, secret), for this run only
         for target in targets:
             variables: dict[str, Any] = {}
             for gid in sorted(estate.group_rows, key=lambda g: estate.group_rows[g].name):
                 if target.id in estate.members(gid):
                     variables.update(estate.group_rows[gid].vars or {})
             variables.update(target.spec.vars)
-            works.append(await self._work(target, variables))
+            works.append(await self._work(target, variables, memo))
         run_id, ids = await self.recorder.create_run(
             job_id=job_id,
             job_name=job.name,
