@@ -198,3 +198,27 @@ def test_default_database_lives_under_home(capsys: Any, home: Path) -> None:
     assert main(["targets", "add", "x", "10.0.0.1"]) == 0
     assert (home / "data" / "opsconductor.db").exists()
     assert (home / "logs" / "opsconductor.jsonl").exists()
+
+
+def test_read_only_sqlite_file_is_one_clear_line(capsys: Any, tmp_path: Path) -> None:
+    """A file the OS will not let us write (immutable here; read-only media in the field)."""
+    import shutil
+    import subprocess
+
+    path = tmp_path / "ro.db"
+    assert main(["--db", f"sqlite:///{path}", "targets", "add", "a", "10.0.0.1"]) == 0
+    capsys.readouterr()
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(path)], check=False).returncode:
+        pytest.skip("cannot make the file immutable here (needs root and chattr)")
+    try:
+        code = main(["--db", f"sqlite:///{path}", "targets", "add", "b", "10.0.0.2"])
+        _, err = capsys.readouterr()
+        assert code == 1
+        assert err.strip() == (
+            f"error: the database file {path} is read-only: attempt to write a readonly database"
+        )
+        assert main(["--db", f"sqlite:///{path}", "targets", "list", "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr()[0])[0]["name"] == "a"  # reads still work
+    finally:
+        subprocess.run([chattr, "-i", str(path)], check=False)
