@@ -155,8 +155,8 @@ class InventoryService:
 
         Same values as ``list_targets()`` (in name order, one read transaction, so the chunks
         form one consistent snapshot), for a client that shows thousands of targets and must
-        not stall its event loop: rows are streamed from the database and turned into
-        ``Target`` values ``chunk_size`` at a time. Close the iterator early with
+        not stall its event loop: rows are read in one query and turned into ``Target``
+        values ``chunk_size`` at a time. Close the iterator early with
         ``contextlib.aclosing`` to release the session.
         """
         if chunk_size < 1:
@@ -185,10 +185,14 @@ class InventoryService:
             ruled = [
                 (g.id, g.name, rule_lang.from_json(g.rule) if g.rule else None) for g in groups
             ]
-            stream = await session.stream(
+            # One round trip to the driver's thread fetches every raw row; turning them into
+            # values (the costly part, in this thread) then goes chunk by chunk. Core, not
+            # Session.execute: the ORM path would process every row before returning.
+            connection = await session.connection()
+            result = await connection.execute(
                 select(TargetRow.__table__).order_by(func.lower(TargetRow.name), TargetRow.name)
             )
-            async for partition in stream.partitions(chunk_size):
+            for partition in result.partitions(chunk_size):
                 chunk: list[Target] = []
                 for row in partition:
                     spec = records.spec_from_row(row, creds, parents)
@@ -209,24 +213,7 @@ class InventoryService:
         async with self.ctx.db.session() as s:
             row = await _target_row(s, ref)
             spec = await _spec_of(s, row)
-            static = set(
-                (
-                    await s.scalars(
-                        select(GroupRow.name)
-                        .join(GroupMemberRow, GroupMemberRow.group_id == GroupRow.id)
-                        .where(GroupMemberRow.target_id == row.id)
-                    )
-                ).all()
-            )
-            ruled = (
-                await s.execute(
-                    select(GroupRow.name, GroupRow.rule).where(GroupRow.rule.is_not(None))
-                )
-            ).all()
-            dynamic = {
-                name for name, rule in ruled if rule and rule_lang.from_json(rule).matches(spec)
-            }
-            groups = tuple(sorted(static | dynamic, key=str.lower))
+            groups = tuple(g.name for g in await _groups_of(s, row.id, spec))
             return Target(row.id, spec, row.version, row.created_at, row.updated_at, groups)
 
     async def list_groups(self) -> list[Group]:
@@ -250,15 +237,17 @@ class InventoryService:
         return await self.list_targets(rule=rule)
 
     async def effective_vars(self, ref: str | uuid.UUID) -> list[EffectiveValue]:
-        """Target vars over group vars (groups in name order, later names win among groups)."""
-        estate = await self.estate()
-        tid = _resolve_target(estate, ref)
-        layers: list[tuple[str, dict[str, Any]]] = []
-        for gid in sorted(estate.group_rows, key=lambda g: estate.group_rows[g].name.lower()):
-            if tid in estate.members(gid):
-                row = estate.group_rows[gid]
-                layers.append((f"group:{row.name}", dict(row.vars or {})))
-        layers.append(("target", dict(estate.specs[tid].vars)))
+        """Target vars over group vars (groups in name order, later names win among groups).
+
+        Reads only the target and the groups, so the details panel stays quick at 10k.
+        """
+        async with self.ctx.db.session() as s:
+            row = await _target_row(s, ref)
+            spec = await _spec_of(s, row)
+            layers = [
+                (f"group:{g.name}", dict(g.vars or {})) for g in await _groups_of(s, row.id, spec)
+            ]
+        layers.append(("target", dict(spec.vars)))
         result: dict[str, EffectiveValue] = {}
         for source, values in layers:
             for key, value in values.items():
@@ -566,15 +555,22 @@ async def _group_row(session: AsyncSession, ref: str | uuid.UUID) -> GroupRow:
     return row
 
 
-def _resolve_target(estate: Estate, ref: str | uuid.UUID) -> uuid.UUID:
-    ident = _parse_uuid(ref)
-    if ident is not None and ident in estate.target_rows:
-        return ident
-    found: uuid.UUID | None
-    found = estate.by_name.get(str(ref).strip())
-    if found is None:
-        raise NotFoundError(f"no target named {str(ref)!r}")
-    return found
+async def _groups_of(session: AsyncSession, tid: uuid.UUID, spec: TargetSpec) -> list[GroupRow]:
+    """The groups a target belongs to (static or by rule), in name order."""
+    static = set(
+        (
+            await session.scalars(
+                select(GroupMemberRow.group_id).where(GroupMemberRow.target_id == tid)
+            )
+        ).all()
+    )
+    groups = (await session.scalars(select(GroupRow))).all()
+    found = [
+        g
+        for g in groups
+        if g.id in static or (g.rule and rule_lang.from_json(g.rule).matches(spec))
+    ]
+    return sorted(found, key=lambda g: g.name.lower())
 
 
 def _resolve_group(estate: Estate, ref: str | uuid.UUID) -> uuid.UUID:

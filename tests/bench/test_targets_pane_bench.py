@@ -45,10 +45,28 @@ TARGETS = 10_000
 SITES = [f"site{n:02d}" for n in range(20)]
 VENDORS = ["cisco", "juniper", "arista", "paloalto", "dell", "hpe"]
 KINDS = ["router", "switch", "firewall", "server", "access-point", "ups"]
-TYPED = ["s", "si", "sit", "site", "site0", "site07", "site07 ", "site07 t", "site07 ta",
-         "site07 tag", "site07 tag:", "site07 tag:c", "site07 tag:co", "site07 tag:cor",
-         "site07 tag:core", "site07 tag:cor", "site07 tag:co", "site07 -tag:co",
-         "site07 -tag:core", "vendor:cisco"]  # fmt: skip
+TYPED = [
+    "s",
+    "si",
+    "sit",
+    "site",
+    "site0",
+    "site07",
+    "site07 ",
+    "site07 t",
+    "site07 ta",
+    "site07 tag",
+    "site07 tag:",
+    "site07 tag:c",
+    "site07 tag:co",
+    "site07 tag:cor",
+    "site07 tag:core",
+    "site07 tag:cor",
+    "site07 tag:co",
+    "site07 -tag:co",
+    "site07 -tag:core",
+    "vendor:cisco",
+]
 GOAL_LOAD_S, GOAL_FILTER_MS, GOAL_LAG_MS = 1.0, 50.0, 20.0
 
 
@@ -98,9 +116,12 @@ def bench_core(qapp: QApplication, tmp_path: Path) -> Iterator[tuple[Any, Core]]
     collector = GarbageCollector()
     collector.install()
     core = loop.run_until_complete(
-        open_core(home=tmp_path / "home", db_url=f"sqlite:///{tmp_path / 'bench.db'}",
-                  secrets=SecretStore(MemoryKeyring()))
-    )  # fmt: skip
+        open_core(
+            home=tmp_path / "home",
+            db_url=f"sqlite:///{tmp_path / 'bench.db'}",
+            secrets=SecretStore(MemoryKeyring()),
+        )
+    )
     try:
         yield loop, core
     finally:
@@ -115,28 +136,53 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def test_targets_pane_with_10k_targets(bench_core: tuple[Any, Core]) -> None:
-    loop, core = bench_core
+RUNS = 3  # fresh panes loaded; the figures are medians over the runs
+
+
+def load_fresh_pane(loop: Any, core: Core) -> tuple[TargetsPane, float, list[float]]:
+    """A new pane's first load: seconds to every row shown, and the lag samples meanwhile."""
     pane = TargetsPane(core)
     pane.resize(1400, 860)
     pane.show()
     ticker = LoopLagTicker(interval=0.005, window=100_000)
 
-    async def load() -> tuple[float, float]:
+    async def load() -> float:
         ticker.start()
         await asyncio.sleep(0.05)
         ticker.reset()
         started = time.perf_counter()
         await pane.reload()
         shown = time.perf_counter() - started
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # the first paint of the full table is part of it
         ticker.stop()
-        return shown, pane.first_rows_seconds
+        return shown
 
-    shown, first = loop.run_until_complete(load())
-    lag_samples = list(ticker.samples)
+    shown = loop.run_until_complete(load())
     assert pane.model.rowCount() == TARGETS
     assert pane.proxy.rowCount() == TARGETS
+    return pane, shown, list(ticker.samples)
+
+
+def test_targets_pane_with_10k_targets(bench_core: tuple[Any, Core]) -> None:
+    loop, core = bench_core
+    loads: list[float] = []
+    p99s: list[float] = []
+    worsts: list[float] = []
+    over: list[int] = []
+    counts: list[int] = []
+    pane: TargetsPane | None = None
+    for _ in range(RUNS):
+        if pane is not None:
+            loop.run_until_complete(pane.stopped())
+            pane.close()
+            pane.deleteLater()
+        pane, shown, samples = load_fresh_pane(loop, core)
+        loads.append(shown)
+        p99s.append(percentile(samples, 0.99) * 1000)
+        worsts.append(max(samples, default=0.0) * 1000)
+        over.append(sum(1 for s in samples if s * 1000 >= GOAL_LAG_MS))
+        counts.append(len(samples))
+    assert pane is not None
 
     async def reload_again() -> float:
         started = time.perf_counter()
@@ -162,23 +208,32 @@ def test_targets_pane_with_10k_targets(bench_core: tuple[Any, Core]) -> None:
         loop.run_until_complete(asyncio.sleep(0))  # paint between keystrokes
     assert 0 < pane.proxy.rowCount() < TARGETS
     pane.filter_edit.setText("site07 tag:core")
-    shown_rows = [pane.model.target(pane.proxy.mapToSource(pane.proxy.index(r, 0)).row())
-                  for r in range(pane.proxy.rowCount())]  # fmt: skip
+    shown_rows = [
+        pane.model.target(pane.proxy.mapToSource(pane.proxy.index(r, 0)).row())
+        for r in range(pane.proxy.rowCount())
+    ]
     assert shown_rows and all(t.site == "site07" and "core" in t.tags for t in shown_rows)
 
-    p99 = percentile(lag_samples, 0.99) * 1000
-    worst = max(lag_samples, default=0.0) * 1000
+    load, p99 = statistics.median(loads), statistics.median(p99s)
     median = statistics.median(timings)
-    print(f"  populate (reload start -> all {TARGETS:,} rows in model and proxy): "
-          f"{shown:.3f} s [{verdict(shown < GOAL_LOAD_S)} < {GOAL_LOAD_S:.0f} s]; "
-          f"first rows after {first * 1000:.0f} ms")  # fmt: skip
+    print(
+        f"  populate (reload start -> all {TARGETS:,} rows in model, proxy and view): "
+        f"median {load:.3f} s of {', '.join(f'{x:.2f}' for x in loads)} "
+        f"[{verdict(load < GOAL_LOAD_S)} < {GOAL_LOAD_S:.0f} s]"
+    )
+    print(
+        f"  loop lag while loading: p99 median {p99:.1f} ms of "
+        f"{', '.join(f'{x:.0f}' for x in p99s)}; worst {', '.join(f'{x:.0f}' for x in worsts)}"
+        f" ms; samples >= {GOAL_LAG_MS:.0f} ms: {', '.join(map(str, over))} of "
+        f"{', '.join(map(str, counts))} (every 5 ms) [{verdict(p99 < GOAL_LAG_MS)} < "
+        f"{GOAL_LAG_MS:.0f} ms]"
+    )
     print(f"  reload of the unchanged 10k (in place, no reset): {again:.3f} s")
-    print(f"  filter keystroke: median {median:.1f} ms, max {max(timings):.1f} ms over "
-          f"{len(timings)} keystrokes [{verdict(median < GOAL_FILTER_MS)} < "
-          f"{GOAL_FILTER_MS:.0f} ms]")  # fmt: skip
-    print(f"  loop lag while loading: p99 {p99:.1f} ms, worst {worst:.1f} ms, "
-          f"{len(lag_samples)} samples every 5 ms [{verdict(p99 < GOAL_LAG_MS)} < "
-          f"{GOAL_LAG_MS:.0f} ms]")  # fmt: skip
+    print(
+        f"  filter keystroke: median {median:.1f} ms, max {max(timings):.1f} ms over "
+        f"{len(timings)} keystrokes [{verdict(median < GOAL_FILTER_MS)} < "
+        f"{GOAL_FILTER_MS:.0f} ms]"
+    )
     loop.run_until_complete(pane.stopped())
     pane.close()
     pane.deleteLater()

@@ -1,0 +1,1 @@
+"""The Groups pane: groups table, static member editor and dynamic rule editor."""

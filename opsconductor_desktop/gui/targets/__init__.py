@@ -1,0 +1,1 @@
+"""The Targets pane: the inventory table, its quick filter, dialogs and details panel."""
