@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -125,6 +126,10 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
         print(f"error: cannot create OpsConductor's folders: {exc}", file=sys.stderr)
         return EXIT_FAILED
     screenshot = getattr(args, "screenshot", None)
+    missing = _no_display()
+    if missing:
+        print(f"error: {missing}", file=sys.stderr)
+        return EXIT_FAILED
     with logs.operation("gui"):
         return _run(
             home=getattr(args, "home", None),
@@ -132,6 +137,19 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
             screenshot_dir=Path(screenshot) if screenshot else None,
             log_file=log_file,
         )
+
+
+def _no_display() -> str | None:
+    """Why the console cannot open a window here (Linux without a display), or None."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display to open the console on (DISPLAY and WAYLAND_DISPLAY are not set): run it "
+        "in a desktop session, or render screenshots headless with "
+        "QT_QPA_PLATFORM=offscreen opsconductor gui --screenshot DIR"
+    )
 
 
 _QT_LEVELS = {
