@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import ctypes.util
 import logging
 import os
 import signal
@@ -143,7 +144,14 @@ def _no_display() -> str | None:
     """Why the console cannot open a window here (Linux without a display), or None."""
     if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
         return None
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+    if os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    if os.environ.get("DISPLAY"):
+        if ctypes.util.find_library("xcb-cursor") is None:  # Qt >= 6.5's xcb plugin needs it
+            return (
+                "Qt's X11 plugin needs libxcb-cursor0, which is not installed: "
+                "sudo apt-get install libxcb-cursor0 (Debian/Ubuntu)"
+            )
         return None
     return (
         "no display to open the console on (DISPLAY and WAYLAND_DISPLAY are not set): run it "
