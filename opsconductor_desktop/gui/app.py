@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import ctypes.util
+import gc
 import logging
 import os
 import signal
