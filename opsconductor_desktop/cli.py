@@ -12,14 +12,17 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from opsconductor_desktop import __version__, logs
 from opsconductor_desktop.domain import rules as rule_lang
+from opsconductor_desktop.domain.alerts import Severity
 from opsconductor_desktop.domain.credentials import SECRET_FIELDS, parse_credential_kind
 from opsconductor_desktop.domain.errors import OpsError, ValidationError
 from opsconductor_desktop.domain.groups import GroupSpec
+from opsconductor_desktop.domain.silences import Matchers, Weekly, parse_duration
 from opsconductor_desktop.domain.targets import (
     SnmpProfile,
     SshProfile,
@@ -27,6 +30,7 @@ from opsconductor_desktop.domain.targets import (
     parse_kind,
     parse_snmp_version,
 )
+from opsconductor_desktop.domain.timeutil import to_local, utcnow
 from opsconductor_desktop.paths import AppPaths
 from opsconductor_desktop.services import inventory_formats as formats
 from opsconductor_desktop.services.app import Core, open_core
@@ -735,6 +739,221 @@ async def cmd_demo(core: Core, args: argparse.Namespace) -> int:
 # ---- parser ---------------------------------------------------------------------------------
 
 
+# ---- alerts ---------------------------------------------------------------------------------
+
+
+def _local(value: datetime | None) -> str:
+    return to_local(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _alert_json(a: Any) -> dict[str, Any]:
+    data = {
+        "id": str(a.id),
+        "severity": a.severity.label,
+        "status": a.status.value,
+        "source": a.source,
+        "key": a.key,
+        "target": a.target,
+        "summary": a.summary,
+        "details": dict(a.details),
+        "count": a.count,
+        "first_seen": a.first_seen.isoformat(),
+        "last_seen": a.last_seen.isoformat(),
+        "ack_by": a.ack_by,
+        "ack_comment": a.ack_comment,
+        "ack_expires": a.ack_expires.isoformat() if a.ack_expires else None,
+        "suppressed_by": a.suppressed_by,
+        "flapping": a.flapping,
+        "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
+        "version": a.version,
+    }
+    if a.events:
+        data["events"] = [
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "from": e.from_status.value if e.from_status else None,
+                "to": e.to_status.value,
+                "comment": e.comment,
+            }
+            for e in a.events
+        ]
+    return data
+
+
+async def cmd_alerts_list(core: Core, args: argparse.Namespace) -> int:
+    alerts = await core.alerts.list(
+        status=args.status,
+        severity=args.severity,
+        target=args.target,
+        source=args.source,
+        text=args.text,
+        limit=args.limit,
+    )
+    if args.format == "json":
+        print_json([_alert_json(a) for a in alerts])
+        return EXIT_OK
+    print_table(
+        [
+            (
+                str(a.id)[:8],
+                a.severity.label,
+                a.status.value + (" (flapping)" if a.flapping else ""),
+                a.target or "",
+                a.source,
+                a.summary,
+                a.count,
+                _local(a.last_seen),
+            )
+            for a in alerts
+        ],
+        ["id", "severity", "status", "target", "source", "summary", "count", "last seen"],
+    )
+    return EXIT_OK
+
+
+async def cmd_alerts_show(core: Core, args: argparse.Namespace) -> int:
+    a = await core.alerts.get(args.id)
+    if args.format == "json":
+        print_json(_alert_json(a))
+        return EXIT_OK
+    fields = [
+        ("id", a.id),
+        ("severity", a.severity.label),
+        ("status", a.status.value),
+        ("target", a.target or ""),
+        ("source", a.source),
+        ("key", a.key),
+        ("summary", a.summary),
+        ("count", a.count),
+        ("first seen", _local(a.first_seen)),
+        ("last seen", _local(a.last_seen)),
+        ("flapping", "yes" if a.flapping else "no"),
+    ]
+    if a.ack_by:
+        fields.append(("acknowledged by", f"{a.ack_by}: {a.ack_comment or ''}"))
+        if a.ack_expires:
+            fields.append(("ack expires", _local(a.ack_expires)))
+    if a.suppressed_by:
+        fields.append(("suppressed by", a.suppressed_by))
+    if a.resolved_at:
+        fields.append(("resolved", _local(a.resolved_at)))
+    for name, value in fields:
+        print(f"{name + ':':<17}{value}", file=_out())
+    for key, value in a.details.items():
+        print(f"  {key}: {value}", file=_out())
+    print("", file=_out())
+    print_table(
+        [(_local(e.at), e.actor, e.from_status or "", e.to_status, e.comment) for e in a.events],
+        ["at", "actor", "from", "to", "comment"],
+    )
+    return EXIT_OK
+
+
+async def cmd_alerts_ack(core: Core, args: argparse.Namespace) -> int:
+    expires = utcnow() + parse_duration(args.expires) if args.expires else None
+    done = await core.alerts.acknowledge(args.ids, comment=args.comment or "", expires=expires)
+    print(f"acknowledged {len(done)} alert(s)", file=_out())
+    return EXIT_OK
+
+
+async def cmd_alerts_unack(core: Core, args: argparse.Namespace) -> int:
+    done = await core.alerts.unacknowledge(args.ids, comment=args.comment or "")
+    print(f"unacknowledged {len(done)} alert(s)", file=_out())
+    return EXIT_OK
+
+
+async def cmd_alerts_resolve(core: Core, args: argparse.Namespace) -> int:
+    done = await core.alerts.resolve(args.ids, comment=args.comment or "")
+    print(f"resolved {len(done)} alert(s)", file=_out())
+    return EXIT_OK
+
+
+# ---- silences -------------------------------------------------------------------------------
+
+
+def _parse_when(text: str) -> datetime:
+    if text.strip().lower() == "now":
+        return utcnow()
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(f"bad time {text!r}; write ISO 8601 or 'now'") from None
+    if value.tzinfo is None:  # an operator types local time
+        value = value.astimezone()
+    return value
+
+
+async def cmd_silences_list(core: Core, args: argparse.Namespace) -> int:
+    silences = await core.alerts.silences(include_expired=args.all)
+    if args.format == "json":
+        print_json(
+            [
+                {
+                    "id": str(s.id),
+                    "matchers": s.matchers.to_json(),
+                    "starts_at": s.silence.starts_at.isoformat(),
+                    "ends_at": s.silence.ends_at.isoformat(),
+                    "weekly": s.silence.weekly.to_json() if s.silence.weekly else None,
+                    "author": s.silence.author,
+                    "comment": s.silence.comment,
+                    "active": s.active,
+                }
+                for s in silences
+            ]
+        )
+        return EXIT_OK
+    print_table(
+        [
+            (
+                str(s.id)[:8],
+                s.matchers.describe(),
+                _local(s.silence.starts_at),
+                _local(s.silence.ends_at),
+                s.silence.weekly.describe() if s.silence.weekly else "",
+                "yes" if s.active else "no",
+                s.silence.author,
+                s.silence.comment,
+            )
+            for s in silences
+        ],
+        ["id", "matchers", "starts", "ends", "weekly", "active", "author", "comment"],
+    )
+    return EXIT_OK
+
+
+async def cmd_silences_add(core: Core, args: argparse.Namespace) -> int:
+    matchers = Matchers(
+        target=args.target,
+        group=args.group,
+        tag=args.tag,
+        source=args.source,
+        severity=Severity.parse(args.severity) if args.severity else None,
+        key_regex=args.key_regex,
+        summary_regex=args.summary_regex,
+    )
+    start = _parse_when(args.start)
+    if args.end:
+        end = _parse_when(args.end)
+    elif args.duration:
+        end = start + parse_duration(args.duration)
+    else:
+        raise ValidationError("give --end or --duration")
+    weekly = Weekly.parse(args.weekly) if args.weekly else None
+    info = await core.alerts.add_silence(
+        matchers, starts_at=start, ends_at=end, weekly=weekly, comment=args.comment
+    )
+    print(f"silence {str(info.id)[:8]} added ({matchers.describe()})", file=_out())
+    return EXIT_OK
+
+
+async def cmd_silences_rm(core: Core, args: argparse.Namespace) -> int:
+    for ref in args.ids:
+        await core.alerts.remove_silence(ref)
+    print(f"removed {len(args.ids)} silence(s)", file=_out())
+    return EXIT_OK
+
+
 def _add_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
@@ -906,6 +1125,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20)
     _add_format(p)
     p.set_defaults(handler=cmd_jobs_runs)
+
+    alerts = sub.add_parser("alerts", help="alerts: list, show, acknowledge, resolve")
+    alerts_sub = alerts.add_subparsers(dest="sub", required=True)
+    p = alerts_sub.add_parser("list", help="alerts, most recent first")
+    p.add_argument("--status", help="open, active, acknowledged, suppressed or resolved")
+    p.add_argument("--severity", help="this severity or above (info ... critical)")
+    p.add_argument("--target")
+    p.add_argument("--source")
+    p.add_argument("--text", help="text in the summary, key or target")
+    p.add_argument("--limit", type=int, default=500)
+    _add_format(p)
+    p.set_defaults(handler=cmd_alerts_list)
+    p = alerts_sub.add_parser("show", help="one alert and its history")
+    p.add_argument("id", help="alert id (or its first 8 hex digits)")
+    _add_format(p)
+    p.set_defaults(handler=cmd_alerts_show)
+    p = alerts_sub.add_parser("ack", help="acknowledge alerts")
+    p.add_argument("ids", nargs="+")
+    p.add_argument("--comment")
+    p.add_argument("--expires", metavar="DURATION", help="e.g. 2h or 30m")
+    p.set_defaults(handler=cmd_alerts_ack)
+    p = alerts_sub.add_parser("unack", help="remove acknowledgements")
+    p.add_argument("ids", nargs="+")
+    p.add_argument("--comment")
+    p.set_defaults(handler=cmd_alerts_unack)
+    p = alerts_sub.add_parser("resolve", help="resolve alerts by hand")
+    p.add_argument("ids", nargs="+")
+    p.add_argument("--comment")
+    p.set_defaults(handler=cmd_alerts_resolve)
+
+    silences = sub.add_parser("silences", help="silences and maintenance windows")
+    silences_sub = silences.add_subparsers(dest="sub", required=True)
+    p = silences_sub.add_parser("list", help="current and future silences")
+    p.add_argument("--all", action="store_true", help="include ended silences")
+    _add_format(p)
+    p.set_defaults(handler=cmd_silences_list)
+    p = silences_sub.add_parser("add", help="silence matching alerts for a time")
+    for opt in ("target", "group", "tag", "source"):
+        p.add_argument(f"--{opt}")
+    p.add_argument("--severity", help="this severity or above")
+    p.add_argument("--key-regex")
+    p.add_argument("--summary-regex")
+    p.add_argument("--start", default="now", help="ISO 8601 time (local unless given) or now")
+    p.add_argument("--end", help="ISO 8601 time")
+    p.add_argument("--duration", help="e.g. 2h (instead of --end)")
+    p.add_argument("--weekly", help="recurring window in UTC within the span, e.g. 'tue 22:00 3h'")
+    p.add_argument("--comment", required=True)
+    p.set_defaults(handler=cmd_silences_add)
+    p = silences_sub.add_parser("rm", help="remove silences")
+    p.add_argument("ids", nargs="+")
+    p.set_defaults(handler=cmd_silences_rm)
 
     p = sub.add_parser("run", help="run a stored job; exit 1 when any target failed")
     p.add_argument("job")

@@ -18,6 +18,8 @@ class Entity(StrEnum):
     CREDENTIAL = "credential"
     JOB = "job"
     JOB_RUN = "job_run"
+    ALERT = "alert"
+    SILENCE = "silence"
 
 
 class Action(StrEnum):

@@ -29,6 +29,7 @@ from opsconductor_desktop.store import migrate
 from opsconductor_desktop.store.database import Database, DatabaseInfo, normalize_url, redact_url
 
 if TYPE_CHECKING:
+    from opsconductor_desktop.services.alerts import AlertService
     from opsconductor_desktop.services.jobs import JobService
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Core:
     importer: ImportService
     watcher: ChangeWatcher
     _jobs: JobService | None = field(default=None, repr=False)
+    _alerts: AlertService | None = field(default=None, repr=False)
 
     @property
     def jobs(self) -> JobService:
@@ -54,6 +56,15 @@ class Core:
         if self._jobs is None:
             self._jobs = _job_service(self.ctx, self.paths, self.inventory, self.credentials)
         return self._jobs
+
+    @property
+    def alerts(self) -> AlertService:
+        """The alert service, with the one alert manager of this process."""
+        if self._alerts is None:
+            from opsconductor_desktop.services.alerts import AlertService
+
+            self._alerts = AlertService(self.ctx)
+        return self._alerts
 
     @property
     def bus(self) -> EventBus:

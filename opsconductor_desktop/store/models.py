@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -264,3 +265,82 @@ class StepResultRow(Base):
     duration_ms: Mapped[float | None] = mapped_column(Float)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AlertRow(Base):
+    """An alert: one row per problem occurrence; at most one open row per fingerprint.
+
+    Written only by the alert manager (``runtime/alert_manager.py``) with bulk statements;
+    ``version`` is bumped by hand in those statements for optimistic locking.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index(
+            "ix_alerts_fingerprint_open",
+            "fingerprint",
+            unique=True,
+            sqlite_where=text("status != 'resolved'"),
+            postgresql_where=text("status != 'resolved'"),
+        ),
+        Index("ix_alerts_status_severity", "status", "severity"),
+        # the manager's lookup of recently resolved alerts (flap history) per fingerprint
+        Index("ix_alerts_fingerprint_resolved_at", "fingerprint", "resolved_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(128))
+    key: Mapped[str] = mapped_column(String(255))
+    target_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("targets.id", ondelete="SET NULL"), index=True
+    )
+    target_name: Mapped[str | None] = mapped_column(String(255))
+    severity: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    ack_by: Mapped[str | None] = mapped_column(String(255))
+    ack_comment: Mapped[str | None] = mapped_column(Text)
+    ack_expires: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suppressed_by: Mapped[str | None] = mapped_column(String(255))
+    flapping: Mapped[bool] = mapped_column(Boolean, default=False)
+    history: Mapped[list[bool]] = mapped_column(JSONType, default=list)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reachability: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class AlertEventRow(Base):
+    """One transition of an alert: who moved it from what to what, when and why."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    alert_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(255))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class SilenceRow(Base):
+    """A silence (or recurring maintenance window) suppressing the alerts it matches."""
+
+    __tablename__ = "silences"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    matchers: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    weekly: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    author: Mapped[str] = mapped_column(String(255))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)

@@ -57,8 +57,18 @@ def test_import_and_list_10k(dialect: str, tmp_path: Path, request: pytest.Fixtu
     fresh = url if dialect != "sqlite" else f"sqlite:///{tmp_path / 'whole.db'}"
     if dialect == "sqlite":
         assert main(["--db", fresh, "groups", "add", "bench"]) == 0
-        cmd = [sys.executable, "-m", "opsconductor_desktop", "--home", str(tmp_path / "h"),
-               "--db", fresh, "targets", "import", str(csv_file)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "opsconductor_desktop",
+            "--home",
+            str(tmp_path / "h"),
+            "--db",
+            fresh,
+            "targets",
+            "import",
+            str(csv_file),
+        ]
         start = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True)
         whole = time.perf_counter() - start

@@ -42,8 +42,9 @@ VALUES = [
 
 
 @pytest.mark.parametrize(("value", "type_name", "python"), VALUES)
-def test_responses_encoded_by_pysnmp_decode_here(value: object, type_name: str,
-                                                  python: object) -> None:
+def test_responses_encoded_by_pysnmp_decode_here(
+    value: object, type_name: str, python: object
+) -> None:
     message = V2C.Message()
     V2C.apiMessage.set_defaults(message)
     V2C.apiMessage.set_community(message, "public")
