@@ -3,8 +3,11 @@
 Every source submits batches of ``NormalizedAlert``; operators acknowledge, unacknowledge
 and resolve; ``maintain`` (called by the dispatcher) expires acknowledgements and applies
 or releases silences and parent-down suppression. Each call is one transaction with bulk
-statements: one query loads the alerts of a whole batch, one statement inserts the new
-ones, one updates the changed ones (checking ``version``), one writes the events.
+statements: one query loads the alerts of a whole batch and one the facts of its targets;
+one statement updates the changed alerts (checking ``version``), then one inserts the new
+ones (after the updates, so that a problem cleared and raised again within a batch has its
+old alert resolved first), one writes the events. Those writes are DBAPI ``executemany``
+calls of statements compiled once (``_Bulk``), which keeps the cost per alert low.
 
 Two consoles may open the same problem at once: the partial unique index on
 ``fingerprint`` (while not resolved) refuses the second insert, and the loser applies its
@@ -15,15 +18,18 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, or_, select
+from sqlalchemy import Row, and_, bindparam, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import UpdateBase
 
 from opsconductor_desktop.domain import alerts as machine
 from opsconductor_desktop.domain.alerts import (
@@ -54,8 +60,8 @@ log = logging.getLogger(__name__)
 FLAP_MEMORY = timedelta(hours=1)
 #: a batch that meets a concurrent change (stale version) is applied again, this many times
 SUBMIT_ATTEMPTS = 3
-_OPEN = AlertRow.status != AlertStatus.RESOLVED.value
 _ALERTS = table_of(AlertRow)
+_OPEN = _ALERTS.c.status != AlertStatus.RESOLVED.value
 _UPDATED = (
     "severity",
     "status",
@@ -108,32 +114,88 @@ class _TargetFacts:
     parent: str | None
 
 
-def state_of(row: Row[Any]) -> AlertState:
-    """The state machine's view of a stored alert (a row of ``alerts``)."""
+#: the columns the manager reads, in the order ``state_of`` unpacks them (by position: a
+#: named lookup on a ``Row`` costs more than the rest of the conversion)
+_STATE_COLUMNS = (
+    "id",
+    "version",
+    "target_id",
+    "fingerprint",
+    "source",
+    "key",
+    "target_name",
+    "severity",
+    "status",
+    "summary",
+    "details",
+    "first_seen",
+    "last_seen",
+    "count",
+    "ack_by",
+    "ack_comment",
+    "ack_expires",
+    "suppressed_by",
+    "flapping",
+    "history",
+    "resolved_at",
+    "reachability",
+)
+_SELECT_STATE = select(*(_ALERTS.c[name] for name in _STATE_COLUMNS))
+_SEVERITIES = {int(s): s for s in Severity}
+_STATUSES = {s.value: s for s in AlertStatus}
+
+
+def state_of(row: Sequence[Any]) -> AlertState:
+    """The state machine's view of a stored alert (a row of ``_SELECT_STATE``)."""
+    (
+        _id,
+        _version,
+        _target_id,
+        fp,
+        source,
+        key,
+        target,
+        severity,
+        status,
+        summary,
+        details,
+        first_seen,
+        last_seen,
+        count,
+        ack_by,
+        ack_comment,
+        ack_expires,
+        suppressed_by,
+        flapping,
+        history,
+        resolved_at,
+        reachability,
+    ) = row
     return AlertState(
-        fingerprint=row.fingerprint,
-        source=row.source,
-        key=row.key,
-        target=row.target_name,
-        severity=Severity(row.severity),
-        status=AlertStatus(row.status),
-        summary=row.summary,
-        details=dict(row.details or {}),
-        first_seen=row.first_seen,
-        last_seen=row.last_seen,
-        count=row._mapping["count"],
-        ack_by=row.ack_by,
-        ack_comment=row.ack_comment,
-        ack_expires=row.ack_expires,
-        suppressed_by=row.suppressed_by,
-        flapping=row.flapping,
-        history=tuple(bool(h) for h in (row.history or [])),
-        resolved_at=row.resolved_at,
-        reachability=row.reachability,
+        fingerprint=fp,
+        source=source,
+        key=key,
+        target=target,
+        severity=_SEVERITIES[severity],
+        status=_STATUSES[status],
+        summary=summary,
+        details=dict(details or {}),
+        first_seen=first_seen,
+        last_seen=last_seen,
+        count=count,
+        ack_by=ack_by,
+        ack_comment=ack_comment,
+        ack_expires=ack_expires,
+        suppressed_by=suppressed_by,
+        flapping=flapping,
+        history=tuple(map(bool, history or ())),
+        resolved_at=resolved_at,
+        reachability=reachability,
     )
 
 
-def silence_of(row: SilenceRow) -> Silence:
+def silence_of(row: SilenceRow | Row[*tuple[Any, ...]]) -> Silence:
+    """A stored silence (an ORM row, or a Core row with the same column names)."""
     return Silence(
         id=str(row.id),
         matchers=Matchers.from_json(row.matchers),
@@ -145,34 +207,31 @@ def silence_of(row: SilenceRow) -> Silence:
     )
 
 
-def _values(state: AlertState) -> dict[str, Any]:
-    return {
-        "severity": int(state.severity),
-        "status": state.status.value,
-        "summary": state.summary,
-        "details": dict(state.details),
-        "last_seen": state.last_seen,
-        "count": state.count,
-        "ack_by": state.ack_by,
-        "ack_comment": state.ack_comment,
-        "ack_expires": state.ack_expires,
-        "suppressed_by": state.suppressed_by,
-        "flapping": state.flapping,
-        "history": list(state.history),
-        "resolved_at": state.resolved_at,
-    }
+def _values(state: AlertState) -> tuple[Any, ...]:
+    """``state`` as the values of ``_UPDATED``, in that order."""
+    return (
+        int(state.severity),
+        state.status.value,
+        state.summary,
+        dict(state.details),
+        state.last_seen,
+        state.count,
+        state.ack_by,
+        state.ack_comment,
+        state.ack_expires,
+        state.suppressed_by,
+        state.flapping,
+        state.history,
+        state.resolved_at,
+    )
 
 
 _SEEN = ("last_seen", "count", "history", "flapping")
 
 
-def _seen_values(state: AlertState) -> dict[str, Any]:
-    return {
-        "last_seen": state.last_seen,
-        "count": state.count,
-        "history": list(state.history),
-        "flapping": state.flapping,
-    }
+def _seen_values(state: AlertState) -> tuple[Any, ...]:
+    """``state`` as the values of ``_SEEN``, in that order."""
+    return (state.last_seen, state.count, state.history, state.flapping)
 
 
 def _only_seen(t: _Tracked) -> bool:
@@ -191,20 +250,116 @@ def _only_seen(t: _Tracked) -> bool:
     )
 
 
-def _insert_values(t: _Tracked) -> dict[str, Any]:
+_INSERTED = (
+    "id",
+    "fingerprint",
+    "source",
+    "key",
+    "target_id",
+    "target_name",
+    "first_seen",
+    "reachability",
+    "version",
+    *_UPDATED,
+)
+
+
+def _insert_values(t: _Tracked) -> tuple[Any, ...]:
+    """A new alert as the values of ``_INSERTED``, in that order."""
     s = t.state
-    return {
-        "id": t.id,
-        "fingerprint": s.fingerprint,
-        "source": s.source,
-        "key": s.key,
-        "target_id": t.target_id,
-        "target_name": s.target,
-        "first_seen": s.first_seen,
-        "reachability": s.reachability,
-        "version": 1,
-        **_values(s),
-    }
+    head = (t.id, s.fingerprint, s.source, s.key, t.target_id, s.target, s.first_seen)
+    return (*head, s.reachability, 1, *_values(s))
+
+
+_EVENT_COLUMNS = ("id", "alert_id", "at", "actor", "from_status", "to_status", "comment")
+#: columns whose values repeat across the rows of a bulk statement: ``now`` of the batch,
+#: and the few histories (tuples of bools) an alert can have
+_REPEATING = frozenset({"first_seen", "last_seen", "history", "at"})
+
+
+def _event_values(alert_id: uuid.UUID, e: Transition) -> tuple[Any, ...]:
+    """A transition as the values of ``_EVENT_COLUMNS``, in that order."""
+    from_status = e.from_status.value if e.from_status else None
+    return (uuid.uuid4(), alert_id, e.at, e.actor, from_status, e.to_status.value, e.comment)
+
+
+class _Bulk:
+    """A Core statement compiled once per dialect and run as one DBAPI ``executemany``.
+
+    SQLAlchemy's executemany builds a parameter dictionary per row and runs every bind
+    processor on it, and its INSERT with RETURNING renders one statement text per batch
+    size; for the hundreds of rows of a busy source's batch that was most of the cost of a
+    submission. Here the statement text never changes (the drivers prepare it once), each
+    column's bind processor is the dialect's own (so the stored form is the same), and for
+    the ``_REPEATING`` columns it runs once per distinct value of a call. Every column
+    must be given: no Python-side defaults are applied.
+    """
+
+    def __init__(self, stmt: UpdateBase, names: tuple[str, ...], dialect: Dialect) -> None:
+        compiled = stmt.compile(dialect=dialect, column_keys=list(names))
+        if set(compiled.binds) != set(names):
+            raise AssertionError(f"bulk statement binds {sorted(compiled.binds)}, not {names}")
+        self.sql = str(compiled)
+        types = [compiled.binds[n].type for n in names]
+        self.processors = [t.dialect_impl(dialect).bind_processor(dialect) for t in types]
+        self.memoize = [n in _REPEATING for n in names]
+        self.shape: Callable[[list[Any]], Any]
+        if not compiled.positional:  # psycopg's "%(name)s" takes mappings
+            self.shape = lambda row: dict(zip(names, row, strict=True))
+        else:  # SQLite's "?" takes tuples in statement order (a name may come twice)
+            order = [names.index(n) for n in compiled.positiontup or ()]
+            pick = itemgetter(*order)
+            self.shape = tuple if order == list(range(len(names))) else pick
+
+    async def execute(self, session: AsyncSession, rows: Iterable[Sequence[Any]]) -> int:
+        """Run once per row (values in the order of ``names``); the rows it changed, or -1."""
+        convert = [
+            _memoized(process) if process is not None and memoize else process
+            for process, memoize in zip(self.processors, self.memoize, strict=True)
+        ]
+        params = [
+            self.shape([v if c is None else c(v) for v, c in zip(row, convert, strict=True)])
+            for row in rows
+        ]
+        if not params:
+            return 0
+        connection = await session.connection()
+        result = await connection.exec_driver_sql(self.sql, params)
+        return int(getattr(result, "rowcount", -1))
+
+
+def _memoized(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``process`` run once per distinct (hashable) value."""
+    memo: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        try:
+            return memo[value]
+        except KeyError:
+            done = memo[value] = process(value)
+            return done
+
+    return convert
+
+
+def _update_alerts(columns: tuple[str, ...]) -> UpdateBase:
+    """``UPDATE alerts SET <columns>, version = version + 1 WHERE id = ? AND version = ?``"""
+    return (
+        _ALERTS.update()
+        .where(_ALERTS.c.id == bindparam("b_id"), _ALERTS.c.version == bindparam("b_version"))
+        .values(
+            version=_ALERTS.c.version + literal_column("1"),
+            **{n: bindparam(n) for n in columns},
+        )
+    )
+
+
+def _insert_alerts(dialect: Dialect) -> UpdateBase:
+    """``INSERT ... ON CONFLICT DO NOTHING``: the partial unique index on the open
+    fingerprint skips the rows another console opened first, without aborting the
+    transaction (no savepoint: pysqlite would commit at its release)."""
+    insert = sqlite_insert if dialect.name == "sqlite" else pg_insert
+    return insert(_ALERTS).on_conflict_do_nothing()
 
 
 class AlertManager:
@@ -212,6 +367,7 @@ class AlertManager:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._bulks: dict[tuple[Dialect, str, tuple[str, ...]], _Bulk] = {}
 
     # ---- ingestion --------------------------------------------------------------------------
 
@@ -243,16 +399,23 @@ class AlertManager:
         for alert in batch:
             by_fp.setdefault(alert.fingerprint, []).append(alert)
         tracked = await self._apply(session, by_fp, now)
+        # updates first: a problem cleared and raised again in one batch resolves its old
+        # alert before the new one is opened, which the open-fingerprint index requires
+        await self._update(session, [t for t in tracked if not t.new])
         lost = await self._insert(session, [t for t in tracked if t.new])
         if lost:  # another console opened these first: apply ours to their rows
+            if any(not t.new and t.state.fingerprint in lost for t in tracked):
+                raise ConflictError(  # ours are partly written already: start again
+                    "alerts were changed concurrently; submit again", expected=0, actual=None
+                )
             tracked = [t for t in tracked if t.state.fingerprint not in lost]
             retried = await self._apply(session, {fp: by_fp[fp] for fp in lost}, now)
+            await self._update(session, [t for t in retried if not t.new])
             if await self._insert(session, [t for t in retried if t.new]):
                 raise ConflictError(
                     "alerts were opened concurrently twice; submit again", expected=0, actual=None
                 )
             tracked += retried
-        await self._update(session, [t for t in tracked if not t.new])
         await self._write_events(session, tracked)
         return SubmitResult(
             received=len(batch),
@@ -270,7 +433,15 @@ class AlertManager:
         current = await self._load_by_fingerprint(session, by_fp, now)
         names = {a.target for alerts in by_fp.values() for a in alerts if a.target}
         facts = await _target_facts(session, names)
-        down = await _down_targets(session, {f.parent for f in facts.values() if f.parent})
+        parents = {f.parent for f in facts.values() if f.parent}
+        down = await _down_targets(session, parents)
+        # a parent reported down in this same batch (one poll round) counts as down already
+        down |= {
+            a.target
+            for alerts in by_fp.values()
+            for a in alerts
+            if a.reachability and not a.clear and a.target in parents
+        }
         silences = await _active_silences(session, now)
         out: list[_Tracked] = []
         listed: set[uuid.UUID] = set()
@@ -294,42 +465,58 @@ class AlertManager:
         return out
 
     @staticmethod
-    def _track(row: Row[Any]) -> _Tracked:
+    def _track(row: Sequence[Any]) -> _Tracked:
         state = state_of(row)
-        return _Tracked(row.id, state, row.version, row.target_id, original=state)
+        return _Tracked(row[0], state, row[1], row[2], original=state)
 
     async def _load_by_fingerprint(
         self, session: AsyncSession, fps: Collection[str], now: datetime
     ) -> dict[str, Row[Any]]:
         """The open alert per fingerprint, else the most recently resolved one (if recent)."""
-        stmt = _ALERTS.select().where(
-            AlertRow.fingerprint.in_(list(fps)),
-            or_(_OPEN, AlertRow.resolved_at >= now - FLAP_MEMORY),
+        stmt = _SELECT_STATE.where(
+            _ALERTS.c.fingerprint.in_(list(fps)),
+            or_(_OPEN, _ALERTS.c.resolved_at >= now - FLAP_MEMORY),
         )
         found: dict[str, Row[Any]] = {}
         for row in await session.execute(stmt):
-            have = found.get(row.fingerprint)
+            fp = row[3]
+            have = found.get(fp)
             if have is None or _rank(row) > _rank(have):
-                found[row.fingerprint] = row
+                found[fp] = row
         return found
 
     async def _insert(self, session: AsyncSession, rows: list[_Tracked]) -> set[str]:
         """Insert new alerts; the fingerprints another console opened first are returned.
 
-        ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` (SQLite and PostgreSQL alike)
-        skips the rows the partial unique index refuses without aborting the transaction
-        (no savepoint: pysqlite would commit at its release).
+        The partial unique index refuses a second open alert per fingerprint and ``ON
+        CONFLICT DO NOTHING`` skips it; when fewer rows went in than were given, one query
+        says which.
         """
         if not rows:
             return set()
-        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-        stmt = insert(_ALERTS).on_conflict_do_nothing().returning(_ALERTS.c.id)
-        result = await session.execute(stmt, [_insert_values(t) for t in rows])
-        inserted = set(result.scalars().all())
+        dialect = session.get_bind().dialect
+        bulk = self._bulk(dialect, "insert", _INSERTED, lambda: _insert_alerts(dialect))
+        count = await bulk.execute(session, [_insert_values(t) for t in rows])
+        if count == len(rows):
+            return set()
+        found = await session.execute(
+            select(_ALERTS.c.id).where(_ALERTS.c.id.in_([t.id for t in rows]))
+        )
+        inserted = set(found.scalars())
         lost = {t.state.fingerprint for t in rows if t.id not in inserted}
         if lost:
             log.info("%d alert(s) were opened by another console first", len(lost))
         return lost
+
+    def _bulk(
+        self, dialect: Dialect, kind: str, names: tuple[str, ...], build: Callable[[], UpdateBase]
+    ) -> _Bulk:
+        """The compiled ``_Bulk`` for a statement, made on first use per dialect."""
+        key = (dialect, kind, names)
+        bulk = self._bulks.get(key)
+        if bulk is None:
+            bulk = self._bulks[key] = _Bulk(build(), names, dialect)
+        return bulk
 
     async def _update(self, session: AsyncSession, rows: list[_Tracked]) -> None:
         """Write changed alerts, each only if its version is still the one read.
@@ -337,34 +524,29 @@ class AlertManager:
         A repeat of an open problem changes only the "seen" columns: those rows go in a
         narrower statement (most of a busy source's traffic), the rest in the full one.
         """
-        changed = [t for t in rows if t.state != t.original]
-        bumped = [t for t in changed if _only_seen(t)]
-        full = [t for t in changed if not _only_seen(t)]
+        bumped: list[_Tracked] = []
+        full: list[_Tracked] = []
+        for t in rows:
+            if t.state != t.original:
+                (bumped if _only_seen(t) else full).append(t)
         await self._execute_update(session, bumped, _SEEN, _seen_values)
         await self._execute_update(session, full, _UPDATED, _values)
 
-    @staticmethod
     async def _execute_update(
+        self,
         session: AsyncSession,
         rows: list[_Tracked],
         columns: tuple[str, ...],
-        values: Any,
+        values: Callable[[AlertState], tuple[Any, ...]],
     ) -> None:
         if not rows:
             return
-        stmt = (
-            _ALERTS.update()
-            .where(_ALERTS.c.id == bindparam("b_id"), _ALERTS.c.version == bindparam("b_version"))
-            .values(
-                version=bindparam("b_version") + 1,
-                **{name: bindparam(name) for name in columns},
-            )
-        )
-        params = [{"b_id": t.id, "b_version": t.version, **values(t.state)} for t in rows]
-        result = await session.execute(stmt, params)
-        count = getattr(result, "rowcount", -1)
-        sane = session.get_bind().dialect.supports_sane_multi_rowcount
-        if sane and count not in (-1, len(params)):
+        dialect = session.get_bind().dialect
+        names = ("b_id", "b_version", *columns)
+        bulk = self._bulk(dialect, "update", names, lambda: _update_alerts(columns))
+        params = [(t.id, t.version, *values(t.state)) for t in rows]
+        count = await bulk.execute(session, params)
+        if dialect.supports_sane_multi_rowcount and count not in (-1, len(params)):
             raise ConflictError(
                 "alerts changed in another console meanwhile; try again",
                 expected=len(params),
@@ -372,21 +554,11 @@ class AlertManager:
             )
 
     async def _write_events(self, session: AsyncSession, rows: Iterable[_Tracked]) -> None:
-        events = [
-            {
-                "id": uuid.uuid4(),
-                "alert_id": t.id,
-                "at": e.at,
-                "actor": e.actor,
-                "from_status": e.from_status.value if e.from_status else None,
-                "to_status": e.to_status.value,
-                "comment": e.comment,
-            }
-            for t in rows
-            for e in t.events
-        ]
+        events = [_event_values(t.id, e) for t in rows for e in t.events]
         if events:
-            await session.execute(table_of(AlertEventRow).insert(), events)
+            dialect = session.get_bind().dialect
+            bulk = self._bulk(dialect, "events", _EVENT_COLUMNS, table_of(AlertEventRow).insert)
+            await bulk.execute(session, events)
 
     # ---- operators --------------------------------------------------------------------------
 
@@ -437,9 +609,7 @@ class AlertManager:
             async with self.db.session() as own:
                 return await self._operate(ids, step, own)
         now = utcnow()
-        rows = {
-            r.id: r for r in await session.execute(_ALERTS.select().where(AlertRow.id.in_(ids)))
-        }
+        rows = {r[0]: r for r in await session.execute(_SELECT_STATE.where(_ALERTS.c.id.in_(ids)))}
         missing = [str(i) for i in ids if i not in rows]
         if missing:
             raise NotFoundError(f"no alert {', '.join(missing)}")
@@ -465,7 +635,7 @@ class AlertManager:
             async with self.db.session() as own:
                 return await self.maintain(now, session=own)
         now = now or utcnow()
-        rows = (await session.execute(_ALERTS.select().where(_OPEN))).all()
+        rows = (await session.execute(_SELECT_STATE.where(_OPEN))).all()
         if not rows:
             return []
         facts = await _target_facts(session, {r.target_name for r in rows if r.target_name})
@@ -498,7 +668,7 @@ def _context(
     now: datetime,
 ) -> Context:
     tags, groups = (fact.tags, fact.groups) if fact else ((), ())
-    silence = first_match(silences, alert, tags, groups, now)
+    silence = first_match(silences, alert, tags, groups, now) if silences else None
     parent = fact.parent if fact and fact.parent in down else None
     return Context(now=now, silenced_by=silence.id if silence else None, parent_down=parent)
 
@@ -520,42 +690,30 @@ def _suppressor(
 
 
 async def _target_facts(session: AsyncSession, names: Collection[str]) -> dict[str, _TargetFacts]:
-    """Tags, static groups and parent name of the named targets (one query each)."""
+    """Tags, static groups and parent name of the named targets (one query: a row per
+    target and group)."""
     if not names:
         return {}
-    rows = (
-        await session.execute(
-            select(TargetRow.id, TargetRow.name, TargetRow.tags, TargetRow.parent_id).where(
-                TargetRow.name.in_(list(names))
-            )
+    targets = table_of(TargetRow)
+    parents = targets.alias("parent")
+    members, groups = table_of(GroupMemberRow), table_of(GroupRow)
+    stmt = (
+        select(targets.c.id, targets.c.name, targets.c.tags, parents.c.name, groups.c.name)
+        .select_from(
+            targets.outerjoin(parents, parents.c.id == targets.c.parent_id)
+            .outerjoin(members, members.c.target_id == targets.c.id)
+            .outerjoin(groups, groups.c.id == members.c.group_id)
         )
-    ).all()
-    if not rows:
-        return {}
-    ids = [r.id for r in rows]
-    parents = {r.parent_id for r in rows if r.parent_id}
-    parent_names: dict[uuid.UUID, str] = {}
-    if parents:
-        found = await session.execute(
-            select(TargetRow.id, TargetRow.name).where(TargetRow.id.in_(parents))
-        )
-        parent_names = {r.id: r.name for r in found}
-    groups: dict[uuid.UUID, list[str]] = {}
-    members = await session.execute(
-        select(GroupMemberRow.target_id, GroupRow.name)
-        .join(GroupRow, GroupRow.id == GroupMemberRow.group_id)
-        .where(GroupMemberRow.target_id.in_(ids))
+        .where(targets.c.name.in_(list(names)))
     )
-    for tid, gname in members:
-        groups.setdefault(tid, []).append(gname)
+    found: dict[str, tuple[uuid.UUID, tuple[str, ...], str | None, list[str]]] = {}
+    for target_id, name, tags, parent, group in await session.execute(stmt):
+        _, _, _, in_groups = found.setdefault(name, (target_id, tuple(tags or ()), parent, []))
+        if group is not None:
+            in_groups.append(group)
     return {
-        r.name: _TargetFacts(
-            r.id,
-            tuple(r.tags or ()),
-            tuple(groups.get(r.id, ())),
-            parent_names.get(r.parent_id) if r.parent_id else None,
-        )
-        for r in rows
+        name: _TargetFacts(target_id, tags, tuple(in_groups), parent)
+        for name, (target_id, tags, parent, in_groups) in found.items()
     }
 
 
@@ -570,10 +728,11 @@ async def _down_targets(session: AsyncSession, names: Collection[str]) -> set[st
 
 
 async def _active_silences(session: AsyncSession, now: datetime) -> list[Silence]:
+    c = table_of(SilenceRow).c
     stmt = (
-        select(SilenceRow)
-        .where(SilenceRow.starts_at <= now, SilenceRow.ends_at > now)
-        .order_by(SilenceRow.created_at, SilenceRow.id)
+        select(c.id, c.matchers, c.starts_at, c.ends_at, c.weekly, c.author, c.comment)
+        .where(c.starts_at <= now, c.ends_at > now)
+        .order_by(c.created_at, c.id)
     )
-    silences = [silence_of(r) for r in (await session.execute(stmt)).scalars()]
+    silences = [silence_of(r) for r in await session.execute(stmt)]
     return [s for s in silences if s.active(now)]
