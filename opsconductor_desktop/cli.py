@@ -954,6 +954,261 @@ async def cmd_silences_rm(core: Core, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---- monitoring -----------------------------------------------------------------------------
+
+
+def _load_monitoring(path: str, bare: str) -> Any:
+    from opsconductor_desktop.services.monitoring import load_documents
+
+    text, source = _read_input(path)
+    return load_documents(text, source, bare=bare)
+
+
+async def cmd_monitors_list(core: Core, args: argparse.Namespace) -> int:
+    monitors = await core.monitoring.monitors()
+    if args.format == "json":
+        print_json([dict(m.monitor.source) | {"name": m.name} for m in monitors])
+        return EXIT_OK
+    print_table(
+        [
+            (
+                m.name,
+                m.monitor.kind.value,
+                "yes" if m.monitor.enabled else "no",
+                f"{m.monitor.interval:g}s",
+                f"{m.monitor.timeout:g}s",
+                m.monitor.retries,
+                _selection_text(m.monitor.select),
+                ", ".join(x.name for x in m.monitor.metrics)
+                or (m.monitor.method.value if m.monitor.method else ""),
+            )
+            for m in monitors
+        ],
+        ["name", "kind", "enabled", "interval", "timeout", "retries", "applies to", "metrics"],
+    )
+    return EXIT_OK
+
+
+def _selection_text(selection: Any) -> str:
+    parts = [f"targets {','.join(selection.targets)}"] if selection.targets else []
+    parts += [f"groups {','.join(selection.groups)}"] if selection.groups else []
+    parts += [f"rule {selection.rule}"] if selection.rule else []
+    return "; ".join(parts) or "every target"
+
+
+async def _import_sections(core: Core, args: argparse.Namespace, section: str) -> int:
+    docs = _load_monitoring(args.file, section)
+    wanted = getattr(docs, section)
+    if not wanted:
+        raise ValidationError(f"{args.file}: no {section} in the file")
+    if section == "silences":
+        for spec in docs.silences:
+            info = await core.alerts.add_silence(
+                spec.matchers,
+                starts_at=spec.starts_at,
+                ends_at=spec.ends_at,
+                weekly=spec.weekly,
+                comment=spec.comment,
+            )
+            print(f"silence {str(info.id)[:8]} added ({spec.matchers.describe()})", file=_out())
+        return EXIT_OK
+    for kind, name, outcome in await core.monitoring.import_documents(docs, (section,)):
+        print(f"{kind} {name}: {outcome}", file=_out())
+    return EXIT_OK
+
+
+async def cmd_monitors_import(core: Core, args: argparse.Namespace) -> int:
+    return await _import_sections(core, args, "monitors")
+
+
+async def cmd_monitors_rm(core: Core, args: argparse.Namespace) -> int:
+    for name in args.names:
+        await core.monitoring.remove_monitor(name)
+    print(f"removed {len(args.names)} monitor(s)", file=_out())
+    return EXIT_OK
+
+
+async def cmd_monitors_status(core: Core, args: argparse.Namespace) -> int:
+    states = await core.monitoring.check_states(
+        target=args.target, monitor=args.monitor, failing=args.failing
+    )
+    if args.format == "json":
+        print_json(
+            [
+                {
+                    "monitor": s.monitor,
+                    "target": s.target,
+                    "ok": s.ok,
+                    "last_at": s.last_at.isoformat(),
+                    "last_ok_at": s.last_ok_at.isoformat() if s.last_ok_at else None,
+                    "failures": s.failures,
+                    "duration_ms": round(s.duration_ms, 1),
+                    "error": s.error,
+                }
+                for s in states
+            ]
+        )
+        return EXIT_OK
+    print_table(
+        [
+            (
+                s.target,
+                s.monitor,
+                "ok" if s.ok else "FAILING",
+                _local(s.last_at),
+                s.failures,
+                f"{s.duration_ms:.0f} ms",
+                s.error,
+            )
+            for s in states
+        ],
+        ["target", "monitor", "state", "last check", "failures", "took", "error"],
+    )
+    return EXIT_OK
+
+
+async def cmd_rules_list(core: Core, args: argparse.Namespace) -> int:
+    rules = await core.monitoring.rules()
+    if args.format == "json":
+        print_json([dict(r.rule.source) | {"name": r.name} for r in rules])
+        return EXIT_OK
+    rows = []
+    for info in rules:
+        r = info.rule
+        hold = f"{r.for_checks} checks" if r.for_checks > 1 else ""
+        if r.for_seconds:
+            hold = (hold + " and " if hold else "") + f"{r.for_seconds:g}s"
+        clear = "" if r.clear_threshold is None else f"{r.clear_threshold:g}"
+        rows.append(
+            (
+                r.name,
+                "yes" if r.enabled else "no",
+                f"{r.metric} {r.op} {r.threshold:g}",
+                clear,
+                hold,
+                r.severity.label,
+                _selection_text(r.scope),
+            )
+        )
+    print_table(rows, ["name", "enabled", "condition", "clear", "held for", "severity", "scope"])
+    return EXIT_OK
+
+
+async def cmd_rules_import(core: Core, args: argparse.Namespace) -> int:
+    return await _import_sections(core, args, "rules")
+
+
+async def cmd_rules_rm(core: Core, args: argparse.Namespace) -> int:
+    for name in args.names:
+        await core.monitoring.remove_rule(name)
+    print(f"removed {len(args.names)} rule(s)", file=_out())
+    return EXIT_OK
+
+
+async def cmd_silences_import(core: Core, args: argparse.Namespace) -> int:
+    return await _import_sections(core, args, "silences")
+
+
+async def cmd_poll(core: Core, args: argparse.Namespace) -> int:
+    polling = core.polling
+    polling.keep_results = True
+    report = await polling.round(every=args.all)
+    if args.format == "json":
+        print_json(
+            {
+                "checks": report.checks,
+                "ok": report.ok,
+                "failed": report.failed,
+                "samples": report.samples,
+                "alerts_opened": report.alerts_opened,
+                "alerts_resolved": report.alerts_resolved,
+                "results": [
+                    {
+                        "monitor": r.monitor,
+                        "target": r.target,
+                        "at": r.at.isoformat(),
+                        "ok": r.ok,
+                        "duration_ms": round(r.duration_ms, 1),
+                        "samples": dict(r.samples),
+                        "error": r.error,
+                    }
+                    for r in report.results
+                ],
+            }
+        )
+    else:
+        print_table(
+            [
+                (
+                    r.target,
+                    r.monitor,
+                    "ok" if r.ok else "FAILED",
+                    f"{r.duration_ms:.0f} ms",
+                    ", ".join(f"{k}={v:g}" for k, v in r.samples[:6])
+                    + (" ..." if len(r.samples) > 6 else ""),
+                    r.error,
+                )
+                for r in sorted(report.results, key=lambda r: (r.target, r.monitor))
+            ],
+            ["target", "monitor", "result", "took", "samples", "error"],
+        )
+        print(
+            f"{report.checks} check(s): {report.ok} ok, {report.failed} failed; "
+            f"{report.samples} sample(s); alerts {report.alerts_opened} opened, "
+            f"{report.alerts_resolved} resolved",
+            file=_out(),
+        )
+    return EXIT_OK if report.failed == 0 else EXIT_FAILED
+
+
+async def cmd_agent(core: Core, args: argparse.Namespace) -> int:
+    import signal
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    polling = core.polling
+    print(
+        f"agent {polling.dispatcher.owner} running on {core.db_info}; SIGINT or SIGTERM stops it",
+        file=sys.stderr,
+        flush=True,
+    )
+    watcher = asyncio.create_task(_agent_status(polling, stop, args.status_every))
+    try:
+        await polling.run(stop, drain=args.drain)
+    finally:
+        stop.set()
+        await watcher
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    status = polling.status()
+    print(
+        f"agent stopped: {status['completed']} unit(s) done, {status['failed']} failed, "
+        f"{status['samples']} sample(s) written",
+        file=sys.stderr,
+        flush=True,
+    )
+    return EXIT_OK
+
+
+async def _agent_status(polling: Any, stop: asyncio.Event, every: float) -> None:
+    if every <= 0:
+        await stop.wait()
+        return
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), every)
+        except TimeoutError:
+            s = polling.status()
+            print(
+                f"agent: {s['in_flight']} in flight, {s['completed']} done, "
+                f"{s['failed']} failed, {s['samples']} sample(s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
 def _add_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
@@ -1173,9 +1428,65 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weekly", help="recurring window in UTC within the span, e.g. 'tue 22:00 3h'")
     p.add_argument("--comment", required=True)
     p.set_defaults(handler=cmd_silences_add)
+    p = silences_sub.add_parser("import", help="add the silences of a YAML file")
+    p.add_argument("file", help="YAML file (sections monitors/rules/silences), - for stdin")
+    p.set_defaults(handler=cmd_silences_import)
     p = silences_sub.add_parser("rm", help="remove silences")
     p.add_argument("ids", nargs="+")
     p.set_defaults(handler=cmd_silences_rm)
+
+    monitors = sub.add_parser("monitors", help="monitor definitions and their state")
+    monitors_sub = monitors.add_subparsers(dest="sub", required=True)
+    p = monitors_sub.add_parser("list", help="monitor definitions")
+    _add_format(p)
+    p.set_defaults(handler=cmd_monitors_list)
+    p = monitors_sub.add_parser("import", help="store the monitors of a YAML file")
+    p.add_argument("file", help="YAML file (sections monitors/rules/silences), - for stdin")
+    p.set_defaults(handler=cmd_monitors_import)
+    p = monitors_sub.add_parser("rm", help="delete monitors (their samples stay)")
+    p.add_argument("names", nargs="+")
+    p.set_defaults(handler=cmd_monitors_rm)
+    p = monitors_sub.add_parser("status", help="where each monitor stands on each target")
+    p.add_argument("--target")
+    p.add_argument("--monitor")
+    p.add_argument("--failing", action="store_true", help="only failing checks")
+    _add_format(p)
+    p.set_defaults(handler=cmd_monitors_status)
+
+    rules = sub.add_parser("rules", help="threshold alert rules")
+    rules_sub = rules.add_subparsers(dest="sub", required=True)
+    p = rules_sub.add_parser("list", help="alert rules")
+    _add_format(p)
+    p.set_defaults(handler=cmd_rules_list)
+    p = rules_sub.add_parser("import", help="store the rules of a YAML file")
+    p.add_argument("file", help="YAML file (sections monitors/rules/silences), - for stdin")
+    p.set_defaults(handler=cmd_rules_import)
+    p = rules_sub.add_parser("rm", help="delete rules")
+    p.add_argument("names", nargs="+")
+    p.set_defaults(handler=cmd_rules_rm)
+
+    p = sub.add_parser("poll", help="one round of monitor checks, then exit")
+    p.add_argument("--once", action="store_true", required=True, help="one round (the only mode)")
+    p.add_argument("--all", action="store_true", help="every check, not only the due ones")
+    _add_format(p)
+    p.set_defaults(handler=cmd_poll)
+
+    p = sub.add_parser("agent", help="run the dispatcher headless until SIGINT/SIGTERM")
+    p.add_argument(
+        "--drain",
+        type=float,
+        default=8.0,
+        metavar="SECONDS",
+        help="grace for in-flight checks at stop (default 8; exit within 10 s)",
+    )
+    p.add_argument(
+        "--status-every",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="print a status line this often (0: never)",
+    )
+    p.set_defaults(handler=cmd_agent)
 
     p = sub.add_parser("run", help="run a stored job; exit 1 when any target failed")
     p.add_argument("job")

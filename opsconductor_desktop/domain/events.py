@@ -20,6 +20,9 @@ class Entity(StrEnum):
     JOB_RUN = "job_run"
     ALERT = "alert"
     SILENCE = "silence"
+    MONITOR = "monitor"
+    ALERT_RULE = "alert_rule"
+    METRIC = "metric"  # samples written (graphs refresh); no audit entries
 
 
 class Action(StrEnum):

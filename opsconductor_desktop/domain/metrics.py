@@ -182,6 +182,14 @@ class RateCalculator:
         """Drop a series (a monitor or target removed)."""
         self._baselines.pop(key, None)
 
+    def forget_prefix(self, prefix: tuple[Hashable, ...]) -> int:
+        """Drop every series whose tuple key starts with ``prefix``; how many."""
+        n = len(prefix)
+        doomed = [k for k in self._baselines if isinstance(k, tuple) and k[:n] == prefix]
+        for key in doomed:
+            del self._baselines[key]
+        return len(doomed)
+
 
 @dataclass(frozen=True, slots=True)
 class Bucket:

@@ -43,6 +43,7 @@ from opsconductor_desktop.domain import rules
 from opsconductor_desktop.domain.errors import ValidationError
 from opsconductor_desktop.domain.jobs import Selection, check_oid, check_template
 from opsconductor_desktop.domain.metrics import MetricType
+from opsconductor_desktop.domain.silences import parse_duration
 from opsconductor_desktop.domain.targets import validate_name, validate_port
 
 MAX_METRICS = 100
@@ -151,6 +152,16 @@ def number(value: Any, where: str, *, low: float, high: float, integer: bool = F
     if not low <= value <= high:
         raise fail(where, f"must be between {low:g} and {high:g}, got {value!r}")
     return float(value)
+
+
+def seconds(value: Any, where: str, *, low: float, high: float) -> float:
+    """A number of seconds, or a duration such as ``30s``, ``5m``, ``1h30m``."""
+    if isinstance(value, str) and value.strip() and not value.strip()[-1].isdigit():
+        try:
+            value = parse_duration(value).total_seconds()
+        except ValidationError as exc:
+            raise fail(where, str(exc)) from None
+    return number(value, where, low=low, high=high)
 
 
 def text(value: Any, where: str) -> str:
@@ -331,8 +342,8 @@ def parse_monitor(data: Any) -> Monitor:
         raise fail("kind", f"is required: one of {', '.join(k.value for k in MonitorKind)}")
     kind: MonitorKind = _enum(MonitorKind, data["kind"], "kind")
     check_keys(data, _COMMON_KEYS | _KIND_KEYS[kind], "monitor")
-    interval = number(data.get("interval", 60), "interval", low=5, high=86400)
-    timeout = number(data.get("timeout", _DEFAULT_TIMEOUT[kind]), "timeout", low=0.1, high=600)
+    interval = seconds(data.get("interval", 60), "interval", low=5, high=86400)
+    timeout = seconds(data.get("timeout", _DEFAULT_TIMEOUT[kind]), "timeout", low=0.1, high=600)
     retries = int(number(data.get("retries", 1), "retries", low=0, high=10, integer=True))
     if timeout * (retries + 1) > interval:
         raise fail("timeout", f"{timeout:g}s x {retries + 1} tries does not fit the interval")

@@ -43,6 +43,7 @@ from opsconductor_desktop.domain.monitors import (
     fail,
     number,
     parse_selection,
+    seconds,
     text,
 )
 from opsconductor_desktop.domain.targets import validate_name
@@ -156,13 +157,13 @@ def _clear_threshold(data: Mapping[str, Any], op: str, threshold: float) -> floa
 
 def _hold(data: Mapping[str, Any]) -> tuple[float, int]:
     if data.get("for") is not None and data.get("for_checks") is not None:
-        raise fail("for", "give either for (seconds) or for_checks, not both")
+        raise fail("for", "give either for (a duration) or for_checks, not both")
     raw_seconds, raw_checks = data.get("for"), data.get("for_checks")
-    seconds = number(0 if raw_seconds is None else raw_seconds, "for", low=0, high=7 * 86400)
+    held = seconds(0 if raw_seconds is None else raw_seconds, "for", low=0, high=7 * 86400)
     checks = number(
         1 if raw_checks is None else raw_checks, "for_checks", low=1, high=1000, integer=True
     )
-    return seconds, int(checks)
+    return held, int(checks)
 
 
 def parse_rule(data: Any) -> AlertRule:

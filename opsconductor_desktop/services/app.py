@@ -31,6 +31,8 @@ from opsconductor_desktop.store.database import Database, DatabaseInfo, normaliz
 if TYPE_CHECKING:
     from opsconductor_desktop.services.alerts import AlertService
     from opsconductor_desktop.services.jobs import JobService
+    from opsconductor_desktop.services.monitoring import MonitoringService
+    from opsconductor_desktop.services.polling import PollingService
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,8 @@ class Core:
     watcher: ChangeWatcher
     _jobs: JobService | None = field(default=None, repr=False)
     _alerts: AlertService | None = field(default=None, repr=False)
+    _monitoring: MonitoringService | None = field(default=None, repr=False)
+    _polling: PollingService | None = field(default=None, repr=False)
 
     @property
     def jobs(self) -> JobService:
@@ -65,6 +69,26 @@ class Core:
 
             self._alerts = AlertService(self.ctx)
         return self._alerts
+
+    @property
+    def monitoring(self) -> MonitoringService:
+        """Monitor and rule definitions, and the stored metrics."""
+        if self._monitoring is None:
+            from opsconductor_desktop.services.monitoring import MonitoringService
+
+            self._monitoring = MonitoringService(self.ctx)
+        return self._monitoring
+
+    @property
+    def polling(self) -> PollingService:
+        """The dispatcher with its monitor checks (drivers load on first use)."""
+        if self._polling is None:
+            from opsconductor_desktop.services.polling import PollingService
+
+            self._polling = PollingService(
+                self.ctx, self.settings, self.monitoring, self.jobs, self.alerts
+            )
+        return self._polling
 
     @property
     def bus(self) -> EventBus:

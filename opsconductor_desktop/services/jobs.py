@@ -263,6 +263,22 @@ class JobService:
                     chosen.setdefault(tid, False)
         return [t for t in estate.targets(chosen) if chosen[t.id] or t.spec.enabled]
 
+    async def target_works(self, targets: Sequence[Target]) -> list[TargetWork]:
+        """What the drivers need of each target: addresses, endpoints with their secrets
+        (read once per credential), template fields and effective variables."""
+        estate: Estate = await self._estate()
+        works = []
+        memo: dict[str, Any] = {}  # credential name -> (credential, secret), for this call only
+        ordered = sorted(estate.group_rows, key=lambda g: estate.group_rows[g].name)
+        for target in targets:
+            variables: dict[str, Any] = {}
+            for gid in ordered:
+                if target.id in estate.members(gid):
+                    variables.update(estate.group_rows[gid].vars or {})
+            variables.update(target.spec.vars)
+            works.append(await self._work(target, variables, memo))
+        return works
+
     async def _secret(self, name: str, memo: dict[str, Any]) -> Any:
         """A credential and its secret, read once per run however many targets share it."""
         if name not in memo:
@@ -382,16 +398,7 @@ class JobService:
         targets = await self.resolve(chosen)
         if not targets:
             raise ValidationError("the selection matches no (enabled) targets")
-        estate: Estate = await self._estate()
-        works = []
-        memo: dict[str, Any] = {}  # credential name -> (credential, secret), for this run only
-        for target in targets:
-            variables: dict[str, Any] = {}
-            for gid in sorted(estate.group_rows, key=lambda g: estate.group_rows[g].name):
-                if target.id in estate.members(gid):
-                    variables.update(estate.group_rows[gid].vars or {})
-            variables.update(target.spec.vars)
-            works.append(await self._work(target, variables, memo))
+        works = await self.target_works(targets)
         run_id, ids = await self.recorder.create_run(
             job_id=job_id,
             job_name=job.name,

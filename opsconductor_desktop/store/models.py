@@ -163,6 +163,9 @@ class ScheduleRow(Versioned, Base):
     next_run_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[str | None] = mapped_column(String(16))
+    last_error: Mapped[str] = mapped_column(Text, default="")
 
 
 class ChangeCounterRow(Base):
@@ -286,6 +289,24 @@ class AlertRow(Base):
         Index("ix_alerts_status_severity", "status", "severity"),
         # the manager's lookup of recently resolved alerts (flap history) per fingerprint
         Index("ix_alerts_fingerprint_resolved_at", "fingerprint", "resolved_at"),
+        # the Alerts pane's query shapes (services/alert_queries.py writes the same literal
+        # ``status != 'resolved'`` so that SQLite can use the partial indexes)
+        Index(
+            "ix_alerts_open_last_seen",
+            "last_seen",
+            sqlite_where=text("status != 'resolved'"),
+            postgresql_where=text("status != 'resolved'"),
+        ),
+        Index(
+            "ix_alerts_open_severity_last_seen",
+            "severity",
+            "last_seen",
+            sqlite_where=text("status != 'resolved'"),
+            postgresql_where=text("status != 'resolved'"),
+        ),
+        Index("ix_alerts_status_last_seen", "status", "last_seen"),
+        Index("ix_alerts_target_name_status", "target_name", "status"),
+        Index("ix_alerts_source_status", "source", "status"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -344,3 +365,93 @@ class SilenceRow(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+# --- monitoring ------------------------------------------------------------------------
+
+
+class MonitorRow(Versioned, Base):
+    """A monitor definition; ``document`` is the validated YAML/JSON as given."""
+
+    __tablename__ = "monitors"
+    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class AlertRuleRow(Versioned, Base):
+    """A threshold rule; ``document`` is the validated YAML/JSON as given."""
+
+    __tablename__ = "alert_rules"
+    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class SampleRow(Base):
+    """One stored value of a series; the key is the graphs' query shape."""
+
+    __tablename__ = "samples"
+    __table_args__ = (Index("ix_samples_ts", "ts"),)  # retention and rollup scans
+
+    target_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("targets.id", ondelete="CASCADE"), primary_key=True
+    )
+    series: Mapped[str] = mapped_column(String(255), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+
+
+class RollupRow(Base):
+    """Five-minute min/avg/max of a series, kept longer than the raw samples."""
+
+    __tablename__ = "sample_rollups"
+    __table_args__ = (Index("ix_sample_rollups_bucket", "bucket"),)
+
+    target_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("targets.id", ondelete="CASCADE"), primary_key=True
+    )
+    series: Mapped[str] = mapped_column(String(255), primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    minimum: Mapped[float] = mapped_column(Float)
+    average: Mapped[float] = mapped_column(Float)
+    maximum: Mapped[float] = mapped_column(Float)
+
+
+class SeriesRow(Base):
+    """The catalogue of series per target, with the latest value (sparklines, pickers)."""
+
+    __tablename__ = "metric_series"
+
+    target_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("targets.id", ondelete="CASCADE"), primary_key=True
+    )
+    series: Mapped[str] = mapped_column(String(255), primary_key=True)
+    monitor: Mapped[str] = mapped_column(String(255))
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_value: Mapped[float] = mapped_column(Float)
+
+
+class CheckStateRow(Base):
+    """Where one monitor stands on one target: the per-target error state."""
+
+    __tablename__ = "check_states"
+
+    monitor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("monitors.id", ondelete="CASCADE"), primary_key=True
+    )
+    target_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("targets.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    ok: Mapped[bool] = mapped_column(Boolean)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str] = mapped_column(Text, default="")

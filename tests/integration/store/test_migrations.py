@@ -49,7 +49,16 @@ async def test_hot_query_indexes_exist(db_url: str) -> None:
             insp = inspect(conn)
             return {
                 t: {tuple(ix["column_names"]) for ix in insp.get_indexes(t)}
-                for t in ("targets", "group_members", "audit_log", "schedules")
+                for t in (
+                    "targets",
+                    "group_members",
+                    "audit_log",
+                    "schedules",
+                    "alerts",
+                    "samples",
+                    "sample_rollups",
+                    "check_states",
+                )
             }
 
         async with db.engine.connect() as conn:
@@ -60,6 +69,17 @@ async def test_hot_query_indexes_exist(db_url: str) -> None:
         assert ("at",) in found["audit_log"]
         assert ("entity", "entity_id") in found["audit_log"]
         assert ("next_run_at",) in found["schedules"]
+        for cols in (
+            ("last_seen",),
+            ("severity", "last_seen"),
+            ("status", "last_seen"),
+            ("target_name", "status"),
+            ("source", "status"),
+            ("fingerprint",),
+        ):
+            assert cols in found["alerts"], cols
+        assert ("ts",) in found["samples"] and ("bucket",) in found["sample_rollups"]
+        assert ("target_id",) in found["check_states"]
     finally:
         await db.dispose()
 

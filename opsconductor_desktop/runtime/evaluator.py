@@ -1,0 +1,132 @@
+"""Threshold rules and reachability applied to check results: the state between checks.
+
+The pure evaluation lives in ``domain.thresholds``; this keeps its state per
+(rule, target, series) and per (target, monitor), bounded, and re-seeds it from the open
+alerts after a restart so that an alert opened before the restart still clears.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from opsconductor_desktop.domain.alerts import NormalizedAlert, Severity
+from opsconductor_desktop.domain.monitors import Monitor, MonitorKind
+from opsconductor_desktop.domain.thresholds import (
+    AlertRule,
+    ReachabilityState,
+    RuleState,
+    evaluate,
+    evaluate_reachability,
+)
+from opsconductor_desktop.runtime.poller import CheckResult
+
+log = logging.getLogger(__name__)
+
+MAX_STATES = 500_000
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAlert:
+    """What seeding needs of an open alert."""
+
+    source: str
+    key: str
+    target: str | None
+
+
+class Evaluator:
+    """See the module docstring. ``scopes`` maps a rule name to the target names it covers
+    (None: every target)."""
+
+    def __init__(self, *, max_states: int = MAX_STATES) -> None:
+        self.rules: tuple[AlertRule, ...] = ()
+        self._scopes: dict[str, frozenset[str] | None] = {}
+        self._states: OrderedDict[tuple[str, str, str], RuleState] = OrderedDict()
+        self._reach: OrderedDict[tuple[str, str], ReachabilityState] = OrderedDict()
+        self._max = max_states
+
+    def set_rules(
+        self, rules: Iterable[AlertRule], scopes: Mapping[str, frozenset[str] | None]
+    ) -> None:
+        self.rules = tuple(r for r in rules if r.enabled)
+        self._scopes = dict(scopes)
+        names = {r.name for r in self.rules}
+        for key in [k for k in self._states if k[0] not in names]:
+            del self._states[key]
+
+    def in_scope(self, rule: AlertRule, target: str) -> bool:
+        scope = self._scopes.get(rule.name)
+        return scope is None or target in scope
+
+    def seed(self, alerts: Iterable[OpenAlert], monitors: Mapping[str, Monitor]) -> int:
+        """Mark the open rule and reachability alerts as firing/down; how many."""
+        n = 0
+        for alert in alerts:
+            if not alert.target:
+                continue
+            if alert.source == "rule":
+                rule, sep, series = alert.key.partition(":")
+                if sep:
+                    self._put_rule((rule, alert.target, series), RuleState(firing=True))
+                    n += 1
+            elif alert.source == "reachability":
+                monitor = monitors.get(alert.key)
+                failures = monitor.down_after if monitor is not None else 1
+                self._put_reach(
+                    (alert.target, alert.key), ReachabilityState(down=True, failures=failures)
+                )
+                n += 1
+        if n:
+            log.info("evaluator re-seeded from %d open alert(s)", n)
+        return n
+
+    def observe(self, result: CheckResult, monitor: Monitor) -> list[NormalizedAlert]:
+        """The problem and clear alerts one check result raises."""
+        out: list[NormalizedAlert] = []
+        if monitor.kind is MonitorKind.REACHABILITY:
+            key = (result.target, monitor.name)
+            reach, alert = evaluate_reachability(
+                self._reach.get(key, ReachabilityState()),
+                result.ok,
+                result.at,
+                target=result.target,
+                monitor=monitor.name,
+                down_after=monitor.down_after,
+                severity=Severity.CRITICAL,
+                error=result.error,
+            )
+            self._put_reach(key, reach)
+            if alert is not None:
+                out.append(alert)
+        for series, value in result.samples:
+            for rule in self.rules:
+                if not rule.applies_to(series) or not self.in_scope(rule, result.target):
+                    continue
+                skey = (rule.name, result.target, series)
+                state, alert = evaluate(
+                    rule,
+                    self._states.get(skey, RuleState()),
+                    value,
+                    result.at,
+                    target=result.target,
+                    metric=series,
+                )
+                self._put_rule(skey, state)
+                if alert is not None:
+                    out.append(alert)
+        return out
+
+    def _put_rule(self, key: tuple[str, str, str], state: RuleState) -> None:
+        self._states[key] = state
+        self._states.move_to_end(key)
+        while len(self._states) > self._max:
+            self._states.popitem(last=False)
+
+    def _put_reach(self, key: tuple[str, str], state: ReachabilityState) -> None:
+        self._reach[key] = state
+        self._reach.move_to_end(key)
+        while len(self._reach) > self._max:
+            self._reach.popitem(last=False)
