@@ -1,9 +1,10 @@
-"""The Settings dialog: database, appearance and credentials.
+"""The Settings dialog: database, appearance, notifications and credentials.
 
-Database and theme are written to the settings file (``config.save_settings``) on OK; the
-database choice takes effect at the next start, the theme at once (it is previewed live
-and restored on Cancel). Credentials are saved as they are changed. A PostgreSQL password
-is kept out of the URL field and out of every message: it has its own password field.
+Database, theme and notifications are written to the settings file
+(``config.save_settings``) on OK; the database choice takes effect at the next start, the
+theme at once (it is previewed live and restored on Cancel), the notifications at once.
+Credentials are saved as they are changed. A PostgreSQL password is kept out of the URL
+field and out of every message: it has its own password field.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from opsconductor_desktop.domain.errors import OpsError
 from opsconductor_desktop.gui import theme as themes
 from opsconductor_desktop.gui.credentials_dialog import CredentialsManager
 from opsconductor_desktop.gui.feedback import MessageBar
+from opsconductor_desktop.gui.notification_settings import NotificationsPage
+from opsconductor_desktop.gui.notifications import Sound
 from opsconductor_desktop.gui.tasks import spawn
 from opsconductor_desktop.services.app import Core, check_database, redact_database_url
 
@@ -300,10 +303,14 @@ class SettingsDialog(QDialog):
         self.database = DatabasePage(core, self.settings)
         self.appearance = AppearancePage(self.settings)
         self.appearance.theme_changed.connect(self.theme_changed)
+        self.notifications = NotificationsPage(
+            self.settings, Sound(core.paths.data_dir / "sounds", self)
+        )
         self.credentials = CredentialsManager(core)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.database, "&Database")
         self.tabs.addTab(self.appearance, "&Appearance")
+        self.tabs.addTab(self.notifications, "&Notifications")
         self.tabs.addTab(self.credentials, "&Credentials")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -319,13 +326,17 @@ class SettingsDialog(QDialog):
 
     def save(self) -> Path:
         """Write database and theme to the settings file; raises ``OpsError``/``OSError``."""
+        notify = self.notifications.values()
         updated = with_updates(
-            self.settings, db_url=self.database.settings_url(), theme=self.appearance.theme
+            self.settings,
+            db_url=self.database.settings_url(),
+            theme=self.appearance.theme,
+            **notify,
         )
         path = save_settings(self.core.paths, updated)
         self.settings = updated
-        # the theme is live now; the database waits for the next start
-        self.core.settings = with_updates(self.core.settings, theme=updated.theme)
+        # the theme and notifications are live now; the database waits for the next start
+        self.core.settings = with_updates(self.core.settings, theme=updated.theme, **notify)
         return path
 
     def accept(self) -> None:

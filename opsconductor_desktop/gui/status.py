@@ -1,9 +1,11 @@
-"""Loop health and database state for the status bar.
+"""Loop health, database state and open alerts for the status bar.
 
 ``LoopLagTicker`` sleeps a fixed interval on the asyncio loop and records how late it
 wakes up: the scheduling lag every other coroutine and Qt event suffers too. The status
 bar shows the p99 of the last samples. ``DatabaseMonitor`` pings the database every ten
 seconds (and at once when an operation reports the database unavailable).
+``AlertCounts`` shows the open alerts per severity (the Alerts pane updates it on each
+refresh); a click on it shows the Alerts pane.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ import asyncio
 import logging
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 
-from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
 
+from opsconductor_desktop.domain.alerts import Severity
 from opsconductor_desktop.domain.errors import DatabaseUnavailableError
+from opsconductor_desktop.gui.alerts import style as alert_style
 from opsconductor_desktop.gui.tasks import spawn
 from opsconductor_desktop.gui.widgets import BusyBar, alive
 from opsconductor_desktop.services.app import Core
@@ -128,11 +133,66 @@ class DatabaseMonitor(QObject):
             self.state_changed.emit(state.value, detail)
 
 
+class AlertCounts(QWidget):
+    """Open alerts per severity, worst first: an icon and a number each (see module doc)."""
+
+    clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("alertCounts")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.counts: dict[Severity, int] = {s: 0 for s in alert_style.SEVERITIES}
+        self.icons: dict[Severity, QLabel] = {}
+        self.numbers: dict[Severity, QLabel] = {}
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(3)
+        for severity in alert_style.SEVERITIES:
+            icon, number = QLabel(), QLabel("–")
+            number.setObjectName(f"alertCount_{severity.label}")
+            number.setMinimumWidth(number.fontMetrics().horizontalAdvance("8888"))
+            layout.addWidget(icon)
+            layout.addWidget(number)
+            self.icons[severity], self.numbers[severity] = icon, number
+        self.refresh_palette()
+        self.setToolTip("Open alerts per severity — click to show the Alerts pane")
+
+    def set_counts(self, counts: Mapping[Severity, int]) -> None:
+        for severity in alert_style.SEVERITIES:
+            n = int(counts.get(severity, 0))
+            self.counts[severity] = n
+            label = self.numbers[severity]
+            label.setText(f"{n:,}")
+            label.setStyleSheet("font-weight: 600;" if n else "color: palette(mid);")
+            label.setToolTip(f"{n:,} open {severity.label} alert{'s' if n != 1 else ''}")
+            self.icons[severity].setToolTip(label.toolTip())
+
+    def text(self) -> str:
+        """The counts as words ("2 critical, 5 major, …"), for tests and screen readers."""
+        return ", ".join(f"{self.counts[s]} {s.label}" for s in alert_style.SEVERITIES)
+
+    def refresh_palette(self) -> None:
+        dark = alert_style.is_dark()
+        for severity, icon in self.icons.items():
+            icon.setPixmap(alert_style.severity_icon(severity, dark).pixmap(14, 14))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        super().mousePressEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self.refresh_palette()
+        super().changeEvent(event)
+
+
 DB_TEXT_MAX = 60  # characters: a long SQLite path must not widen the window
 
 
 class StatusBar(QStatusBar):
-    """Database (and its state), busy work, and the loop lag, always visible."""
+    """Database (and its state), busy work, open alerts and the loop lag, always visible."""
 
     LAG_REFRESH_MS = 1000
 
@@ -154,7 +214,9 @@ class StatusBar(QStatusBar):
         self.lag_label.setToolTip(
             "Event-loop scheduling lag, p99 of the last 20 s: how late the console reacts"
         )
+        self.alert_counts = AlertCounts()
         self.addWidget(self.busy)
+        self.addPermanentWidget(self.alert_counts)
         self.addPermanentWidget(self.db_label)
         self.addPermanentWidget(self.db_state)
         self.addPermanentWidget(self.lag_label)

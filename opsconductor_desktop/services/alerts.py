@@ -1,8 +1,12 @@
 """Alert use cases: the Alerts pane's queries, operator actions, silences, upkeep.
 
 Every state change goes through the one ``AlertManager`` inside this service's unit of
-work, so the change, its audit entries and the change counters commit together and the
-``Changed`` events go out after the commit. Clients get immutable values only.
+work, so the change, its audit entries and the change counters (topic ``alert``, which
+the consoles' change watchers poll) commit together and the ``Changed`` events go out
+after the commit. Clients get immutable values only.
+
+The pane reads pages (``page``): filtered and sorted by the database, never the whole
+table (see ``alert_queries``).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, or_, select
+from sqlalchemy import String, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsconductor_desktop.domain.alerts import AlertStatus, NormalizedAlert, Severity
@@ -28,12 +32,27 @@ from opsconductor_desktop.runtime.alert_manager import (
     SubmitResult,
     silence_of,
 )
+from opsconductor_desktop.services.alert_queries import (
+    OPEN,
+    SORT_KEYS,
+    STATUS_FILTERS,
+    AlertQuery,
+    order,
+    status_terms,
+    text_term,
+    total_from_counts,
+    where,
+)
 from opsconductor_desktop.services.uow import ServiceContext, unit_of_work
 from opsconductor_desktop.store.models import AlertEventRow, AlertRow, SilenceRow, table_of
 
 __all__ = [
+    "SORT_KEYS",
+    "STATUS_FILTERS",
     "AlertEventInfo",
     "AlertInfo",
+    "AlertPage",
+    "AlertQuery",
     "AlertService",
     "SilenceInfo",
     "SubmitResult",
@@ -81,6 +100,17 @@ class AlertInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertPage:
+    """One page of an ``AlertQuery``: the alerts from ``offset`` on, how many match in all
+    (``total``) and the open alerts per severity (``counts``) — each None when not asked."""
+
+    alerts: tuple[AlertInfo, ...]
+    offset: int
+    total: int | None
+    counts: Mapping[Severity, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SilenceInfo:
     """A stored silence and whether it is in force now."""
 
@@ -117,6 +147,86 @@ def _info(row: AlertRow, events: tuple[AlertEventInfo, ...] = ()) -> AlertInfo:
         reachability=row.reachability,
         version=row.version,
         events=events,
+    )
+
+
+_ALERTS = table_of(AlertRow)
+#: the columns ``_info_of`` unpacks, by position (a page is read with Core, not the ORM:
+#: building ORM instances costs more than the query on a page of 200)
+_INFO_COLUMNS = tuple(
+    _ALERTS.c[name]
+    for name in (
+        "id",
+        "fingerprint",
+        "source",
+        "key",
+        "target_name",
+        "severity",
+        "status",
+        "summary",
+        "details",
+        "first_seen",
+        "last_seen",
+        "count",
+        "ack_by",
+        "ack_comment",
+        "ack_expires",
+        "suppressed_by",
+        "flapping",
+        "resolved_at",
+        "reachability",
+        "version",
+    )
+)
+_SEVERITIES = {int(s): s for s in Severity}
+_STATUSES = {s.value: s for s in AlertStatus}
+
+
+def _info_of(row: Sequence[Any]) -> AlertInfo:
+    """An ``AlertInfo`` from a row of ``_INFO_COLUMNS``."""
+    (
+        alert_id,
+        fp,
+        source,
+        key,
+        target,
+        severity,
+        status,
+        summary,
+        details,
+        first_seen,
+        last_seen,
+        count,
+        ack_by,
+        ack_comment,
+        ack_expires,
+        suppressed_by,
+        flapping,
+        resolved_at,
+        reachability,
+        version,
+    ) = row
+    return AlertInfo(
+        alert_id,
+        fp,
+        source,
+        key,
+        target,
+        _SEVERITIES[severity],
+        _STATUSES[status],
+        summary,
+        dict(details or {}),
+        first_seen,
+        last_seen,
+        count,
+        ack_by,
+        ack_comment,
+        ack_expires,
+        suppressed_by,
+        bool(flapping),
+        resolved_at,
+        bool(reachability),
+        version,
     )
 
 
@@ -180,46 +290,81 @@ class AlertService:
         target: str | None = None,
         source: str | None = None,
         text: str | None = None,
+        targets: Sequence[str] | None = None,
         limit: int = 500,
         offset: int = 0,
     ) -> list[AlertInfo]:
         """Alerts newest first; ``status="open"`` means every status but resolved;
-        ``severity`` is a minimum level."""
-        stmt = select(AlertRow)
-        if status is not None:
-            stmt = stmt.where(*_status_filter(status))
+        ``severity`` is a minimum level; ``targets`` keeps the alerts of those targets."""
+        stmt = select(*_INFO_COLUMNS).where(*status_terms(status))
         if severity is not None:
             stmt = stmt.where(AlertRow.severity >= int(Severity.parse(severity)))
         if target:
             stmt = stmt.where(AlertRow.target_name == target)
+        if targets is not None:
+            stmt = stmt.where(AlertRow.target_name.in_(list(targets)))
         if source:
             stmt = stmt.where(AlertRow.source == source)
         if text:
-            like = f"%{text}%"
-            stmt = stmt.where(
-                or_(
-                    AlertRow.summary.ilike(like),
-                    AlertRow.key.ilike(like),
-                    AlertRow.target_name.ilike(like),
-                )
-            )
+            stmt = stmt.where(text_term(text, self.ctx.db.dialect))
         limit = max(1, min(limit, MAX_LIMIT))
         stmt = stmt.order_by(AlertRow.last_seen.desc(), AlertRow.id).limit(limit).offset(offset)
         async with self.ctx.db.session() as session:
-            return [_info(r) for r in (await session.execute(stmt)).scalars()]
+            return [_info_of(r) for r in (await session.execute(stmt)).all()]
+
+    async def page(
+        self,
+        query: AlertQuery,
+        *,
+        offset: int = 0,
+        limit: int = 200,
+        total: bool = True,
+        counts: bool = False,
+    ) -> AlertPage:
+        """The alerts of ``query`` from ``offset`` (at most ``limit``, up to ``MAX_LIMIT``),
+        filtered and sorted by the database; with the number matching when ``total``, and
+        the open alerts per severity when ``counts`` (all read in one transaction)."""
+        limit = max(1, min(limit, MAX_LIMIT))
+        offset = max(0, offset)
+        dialect = self.ctx.db.dialect
+        terms = where(query, dialect)
+        ordered = order(query, dialect)
+        async with self.ctx.db.session() as session:
+            per_severity = await _open_counts(session) if counts else None
+            if query.text.strip() and total and offset == 0:
+                rows, hits = await _scanned_page(session, terms, ordered, limit)
+                return AlertPage(rows, 0, hits, per_severity)
+            stmt = select(*_INFO_COLUMNS).where(*terms).order_by(*ordered)
+            stmt = stmt.limit(limit).offset(offset)
+            rows = tuple(_info_of(r) for r in (await session.execute(stmt)).all())
+            matching: int | None = None
+            if total:
+                if offset == 0 and len(rows) < limit:
+                    matching = len(rows)  # everything fits in this page: no count needed
+                elif per_severity is not None:
+                    matching = total_from_counts(query, per_severity)
+                if matching is None:
+                    count = select(func.count()).select_from(AlertRow).where(*terms)
+                    matching = int((await session.execute(count)).scalar_one())
+        return AlertPage(rows, offset, matching, per_severity)
+
+    async def count(self, query: AlertQuery) -> int:
+        """How many alerts ``query`` matches."""
+        terms = where(query, self.ctx.db.dialect)
+        stmt = select(func.count()).select_from(AlertRow).where(*terms)
+        async with self.ctx.db.session() as session:
+            return int((await session.execute(stmt)).scalar_one())
+
+    async def sources(self) -> builtins.list[str]:
+        """The sources that have raised alerts (for the pane's source filter)."""
+        stmt = select(AlertRow.source).distinct().order_by(AlertRow.source)
+        async with self.ctx.db.session() as session:
+            return [s for s in (await session.execute(stmt)).scalars() if s]
 
     async def counts(self) -> dict[Severity, int]:
         """Open alerts per severity (every severity present, zero when none)."""
-        stmt = (
-            select(AlertRow.severity, func.count())
-            .where(AlertRow.status != AlertStatus.RESOLVED.value)
-            .group_by(AlertRow.severity)
-        )
-        out: dict[Severity, int] = {s: 0 for s in Severity if s is not Severity.CLEAR}
         async with self.ctx.db.session() as session:
-            for sev, n in (await session.execute(stmt)).all():
-                out[Severity(sev)] = int(n)
-        return out
+            return await _open_counts(session)
 
     async def get(self, ref: str | uuid.UUID) -> AlertInfo:
         """One alert with its events, oldest first."""
@@ -251,15 +396,20 @@ class AlertService:
 
     # ---- changes ----------------------------------------------------------------------------
 
-    async def submit(self, batch: Sequence[NormalizedAlert]) -> SubmitResult:
+    async def submit(
+        self, batch: Sequence[NormalizedAlert], *, now: datetime | None = None
+    ) -> SubmitResult:
         """Submit alerts from a source (no audit entry per alert: events carry the trail).
 
-        A batch that meets a concurrent change to one of its alerts is applied again.
+        ``now`` is when the source saw them (default: now). A batch that meets a
+        concurrent change to one of its alerts is applied again. The ``alert`` change
+        counter moves, so every console's Alerts pane refreshes.
         """
+        at = ensure_utc(now) if now is not None else None
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
             try:
                 async with unit_of_work(self.ctx) as tx:
-                    result = await self.manager.submit_in(tx.session, batch)
+                    result = await self.manager.submit_in(tx.session, batch, now=at)
                     if result.ids:
                         tx.changed(Entity.ALERT, Action.UPDATED, result.ids)
                 return result
@@ -339,37 +489,63 @@ class AlertService:
         comment: str,
     ) -> SilenceInfo:
         """Create a silence; it applies to open alerts at once (and to new ones as they come)."""
+        (info,) = await self.add_silences(
+            [matchers], starts_at=starts_at, ends_at=ends_at, weekly=weekly, comment=comment
+        )
+        return info
+
+    async def add_silences(
+        self,
+        matchers: Sequence[Matchers],
+        *,
+        starts_at: datetime | None,
+        ends_at: datetime,
+        weekly: Weekly | None = None,
+        comment: str,
+    ) -> builtins.list[SilenceInfo]:
+        """Create several silences with the same span and comment, all or none (the pane
+        silences alerts of several targets with one silence per target)."""
         if not comment.strip():
             raise ValidationError("a silence needs a comment saying why")
+        if not matchers:
+            raise ValidationError("no silence to add: give at least one set of matchers")
         now = utcnow()
         start = ensure_utc(starts_at) if starts_at else now
-        silence_id = uuid.uuid4()
-        silence = Silence(
-            str(silence_id), matchers, start, ensure_utc(ends_at), weekly, self.ctx.actor, comment
-        )
-        if silence.ends_at <= now:
-            raise ValidationError("the silence would end in the past")
-        values = {
-            "id": silence_id,
-            "matchers": matchers.to_json(),
-            "starts_at": silence.starts_at,
-            "ends_at": silence.ends_at,
-            "weekly": weekly.to_json() if weekly else None,
-            "author": self.ctx.actor,
-            "comment": comment,
-            "created_at": now,
-            "version": 1,
-        }
-        async with unit_of_work(self.ctx) as tx:
-            await tx.session.execute(table_of(SilenceRow).insert(), [values])
-            tx.audit(
-                "create", Entity.SILENCE, silence_id, matchers.describe(), after=_jsonable(values)
+        made: builtins.list[tuple[SilenceInfo, dict[str, Any]]] = []
+        for m in matchers:
+            silence_id = uuid.uuid4()
+            silence = Silence(
+                str(silence_id), m, start, ensure_utc(ends_at), weekly, self.ctx.actor, comment
             )
-            tx.changed(Entity.SILENCE, Action.CREATED, [silence_id])
+            if silence.ends_at <= now:
+                raise ValidationError("the silence would end in the past")
+            values = {
+                "id": silence_id,
+                "matchers": m.to_json(),
+                "starts_at": silence.starts_at,
+                "ends_at": silence.ends_at,
+                "weekly": weekly.to_json() if weekly else None,
+                "author": self.ctx.actor,
+                "comment": comment,
+                "created_at": now,
+                "version": 1,
+            }
+            made.append((SilenceInfo(silence_id, silence, now, silence.active(now)), values))
+        async with unit_of_work(self.ctx) as tx:
+            await tx.session.execute(table_of(SilenceRow).insert(), [v for _, v in made])
+            for info, values in made:
+                tx.audit(
+                    "create",
+                    Entity.SILENCE,
+                    info.id,
+                    info.matchers.describe(),
+                    after=_jsonable(values),
+                )
+            tx.changed(Entity.SILENCE, Action.CREATED, [info.id for info, _ in made])
             changed = await self.manager.maintain(now, session=tx.session)
             if changed:
                 tx.changed(Entity.ALERT, Action.UPDATED, changed)
-        return SilenceInfo(silence_id, silence, now, silence.active(now))
+        return [info for info, _ in made]
 
     async def remove_silence(self, ref: str | uuid.UUID) -> None:
         """Delete a silence; the alerts it suppressed are released at once."""
@@ -385,16 +561,32 @@ class AlertService:
                 tx.changed(Entity.ALERT, Action.UPDATED, changed)
 
 
-def _status_filter(status: AlertStatus | str | Sequence[AlertStatus | str]) -> list[Any]:
-    values = [status] if isinstance(status, str) else list(status)
-    if any(str(v).lower() == "open" for v in values):
-        return [AlertRow.status != AlertStatus.RESOLVED.value]
-    try:
-        statuses = [AlertStatus(str(v).lower()).value for v in values]
-    except ValueError:
-        names = ", ".join(s.value for s in AlertStatus)
-        raise ValidationError(f"unknown status {status!r}; one of open, {names}") from None
-    return [AlertRow.status.in_(statuses)]
+async def _scanned_page(
+    session: AsyncSession, terms: Sequence[Any], ordered: Sequence[Any], limit: int
+) -> tuple[tuple[AlertInfo, ...], int]:
+    """A first page and the number matching, from one scan of the table.
+
+    A text filter can use no index: counting the matches and fetching the page would be
+    two scans. Here one statement returns the page's ids with ``count(*) OVER ()`` (the
+    window is computed over every match before the limit applies), and a second reads
+    those rows by primary key.
+    """
+    hits = select(AlertRow.id, func.count().over()).where(*terms).order_by(*ordered)
+    found = (await session.execute(hits.limit(limit))).all()
+    if not found:
+        return (), 0
+    ids = [alert_id for alert_id, _ in found]
+    stmt = select(*_INFO_COLUMNS).where(AlertRow.id.in_(ids))
+    by_id = {info.id: info for info in map(_info_of, (await session.execute(stmt)).all())}
+    return tuple(by_id[i] for i in ids if i in by_id), int(found[0][1])
+
+
+async def _open_counts(session: AsyncSession) -> dict[Severity, int]:
+    stmt = select(AlertRow.severity, func.count()).where(OPEN).group_by(AlertRow.severity)
+    out: dict[Severity, int] = {s: 0 for s in Severity if s is not Severity.CLEAR}
+    for severity, n in (await session.execute(stmt)).all():
+        out[_SEVERITIES[severity]] = int(n)
+    return out
 
 
 def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""The Alerts pane: open problems, their history, acknowledgements and silences."""
