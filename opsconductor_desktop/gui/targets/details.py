@@ -1,8 +1,10 @@
-"""The details panel: one target's properties, effective variables and group memberships.
+"""The details panel: one target's health, properties, effective variables and groups.
 
 Effective variables come from ``InventoryService.effective_vars`` with the layer each one
 comes from (``target`` or ``group:NAME``) and the layers it hides; they are fetched after
-the selection settles, and a late answer for a target no longer shown is dropped.
+the selection settles, and a late answer for a target no longer shown is dropped. The
+health section (check states and metric sparklines, ``health.py``) loads the same way,
+and again, at most every ``HEALTH_REFRESH_MS``, while new samples are written.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 from typing import Any
 from uuid import UUID
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -29,13 +31,17 @@ from PySide6.QtWidgets import (
 )
 
 from opsconductor_desktop.domain.errors import NotFoundError, OpsError
+from opsconductor_desktop.domain.events import Changed, Entity
 from opsconductor_desktop.domain.targets import Target
 from opsconductor_desktop.gui.targets.conflict import FIELD_TEXT
-from opsconductor_desktop.gui.tasks import spawn
+from opsconductor_desktop.gui.targets.health import TargetHealth
+from opsconductor_desktop.gui.tasks import report_ops_error, spawn
 from opsconductor_desktop.gui.widgets import alive
 from opsconductor_desktop.services.app import Core
 
 SETTLE_MS = 120
+HEALTH_REFRESH_MS = 5000  # new samples redraw the sparklines at most this often
+HEALTH_TOPICS = frozenset({Entity.METRIC, Entity.MONITOR})
 
 
 def _value_text(value: Any) -> str:
@@ -49,16 +55,25 @@ def _local(moment: Any) -> str:
 class DetailsPanel(QWidget):
     """See the module docstring; ``show_target`` switches what it shows."""
 
+    graphs_requested = Signal(str, str)  # target, series: open them in the Graphs pane
+
     def __init__(self, core: Core, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("targetDetails")
         self.core = core
         self.target: Target | None = None
         self._task: asyncio.Task[None] | None = None
+        self._health_task: asyncio.Task[None] | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SETTLE_MS)
         self._timer.timeout.connect(self._fetch)
+        self._health_timer = QTimer(self)
+        self._health_timer.setSingleShot(True)
+        self._health_timer.setInterval(HEALTH_REFRESH_MS)
+        self._health_timer.timeout.connect(self._fetch_health)
+        unsubscribe = self._unsubscribe = core.bus.subscribe(self._on_changed)
+        self.destroyed.connect(lambda *_: unsubscribe())  # holds no reference to the panel
         self.stack = QStackedWidget()
         self.placeholder = QLabel("Select a target to see its details.")
         self.placeholder.setObjectName("detailsPlaceholder")
@@ -76,6 +91,8 @@ class DetailsPanel(QWidget):
         self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.heading.setWordWrap(True)
         self.heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.health = TargetHealth(self.core)
+        self.health.graphs_requested.connect(self.graphs_requested)
         self.form = QFormLayout()
         self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.values: dict[str, QLabel] = {}
@@ -109,6 +126,8 @@ class DetailsPanel(QWidget):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(self.heading)
+        layout.addWidget(self.health)
+        layout.addWidget(_section("Properties"))
         layout.addLayout(self.form)
         layout.addWidget(_section("Effective variables"))
         layout.addWidget(self.vars_state)
@@ -160,12 +179,16 @@ class DetailsPanel(QWidget):
         self.groups_label.setText(", ".join(target.groups) or "— (in no group)")
         self.vars_state.setText("Loading…")
         self.vars_table.setRowCount(0)
+        if self.health.target != spec.name:
+            self.health.show_loading(spec.name)
         self._timer.start()
 
     def _cancel(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-        self._task = None
+        for task in (self._task, self._health_task):
+            if task is not None and not task.done():
+                task.cancel()
+        self._task = self._health_task = None
+        self._health_timer.stop()
 
     def _fetch(self) -> None:
         self._cancel()
@@ -173,6 +196,35 @@ class DetailsPanel(QWidget):
             self._task = spawn(
                 self._load_vars(self.target.id), on_error=self._failed, name="effective vars"
             )
+            self._fetch_health()
+
+    def _fetch_health(self) -> None:
+        if self.target is None or (self._health_task and not self._health_task.done()):
+            return
+        self._health_task = spawn(self._load_health(self.target.name), name="target health")
+
+    async def _load_health(self, name: str) -> None:
+        try:
+            await self.health.load(name)
+        except NotFoundError:
+            return  # renamed or deleted meanwhile: the pane's reload shows what is there
+        except OpsError as exc:
+            report_ops_error(exc, lambda e: self._health_failed(name, e))
+
+    def _health_failed(self, name: str, error: OpsError) -> None:
+        if alive(self) and self.target is not None and self.target.name == name:
+            self.health.show_failure(str(error))
+
+    def _on_changed(self, event: Changed) -> None:
+        """New samples or monitor changes: redraw the shown target's health, throttled."""
+        if (
+            event.entity in HEALTH_TOPICS
+            and self.target is not None
+            and self.isVisible()
+            and not self._timer.isActive()
+            and not self._health_timer.isActive()
+        ):
+            self._health_timer.start()
 
     async def _load_vars(self, target_id: UUID) -> None:
         try:
@@ -200,6 +252,7 @@ class DetailsPanel(QWidget):
         self.vars_state.setText(f"Cannot load the variables: {error}")
 
     def shutdown(self) -> None:
+        self._unsubscribe()
         self._timer.stop()
         self._cancel()
 

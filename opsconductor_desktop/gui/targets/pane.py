@@ -78,6 +78,7 @@ class TargetsPane(Pane):
     COMMIT_EVERY = 0.4  # seconds between insertions/progress while loading (each: a repaint)
 
     reloaded = Signal()
+    graphs_requested = Signal(str, str)  # target name, series ("": the Graphs pane chooses)
 
     def __init__(self, core: Core, parent: QWidget | None = None) -> None:
         super().__init__(core, parent)
@@ -217,6 +218,14 @@ class TargetsPane(Pane):
             tip="Go to the quick filter (Ctrl+F)",
         )
         self.find_action.setProperty("toolbar", False)  # the filter box is right there
+        self.graphs_action = self._action(
+            "Show &graphs",
+            self.show_graphs,
+            ["Ctrl+G"],
+            tip="Open the current target's metrics in the Graphs pane (Ctrl+G)",
+            view_only=True,
+        )
+        self.graphs_action.setProperty("toolbar", False)
         self.refresh_action = self._action(
             "&Refresh",
             self.schedule_reload_now,
@@ -243,6 +252,7 @@ class TargetsPane(Pane):
             self.edit_action,
             self.delete_action,
             self.bulk_action,
+            self.graphs_action,
             self.find_action,
             self.refresh_action,
         ]
@@ -251,6 +261,8 @@ class TargetsPane(Pane):
         self.filter_edit.textChanged.connect(self.apply_filter)
         self.filter_edit.returnPressed.connect(self._filter_to_table)
         self.view.doubleClicked.connect(lambda _: self.edit_current())
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.details.graphs_requested.connect(self.graphs_requested)
         selection = self.view.selectionModel()
         selection.selectionChanged.connect(self._selection_changed)
         selection.currentRowChanged.connect(self._selection_changed)
@@ -409,6 +421,7 @@ class TargetsPane(Pane):
         count = len(self.view.selectionModel().selectedRows())
         has_current = self.view.currentIndex().isValid()
         self.edit_action.setEnabled(count == 1 or (count == 0 and has_current))
+        self.graphs_action.setEnabled(count == 1 or (count == 0 and has_current))
         self.delete_action.setEnabled(count > 0)
         self.bulk_action.setEnabled(count > 0)
 
@@ -451,6 +464,12 @@ class TargetsPane(Pane):
             self.select_ids([stored.id])
             verb = "Added" if target is None else "Saved"
             self.status_message.emit(f"{verb} target {stored.name}", 5000)
+
+    def show_graphs(self) -> None:
+        selected = self.selected_targets()
+        target = selected[0] if len(selected) == 1 else self.current_target()
+        if target is not None:
+            self.graphs_requested.emit(target.name, "")
 
     def delete_selected(self) -> None:
         targets = self.selected_targets()

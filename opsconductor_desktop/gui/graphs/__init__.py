@@ -1,0 +1,1 @@
+"""The Graphs pane and the small metric views (sparklines) other panes show."""
