@@ -1,0 +1,1 @@
+"""The Monitoring pane: monitors, threshold rules and the per-target check status."""
