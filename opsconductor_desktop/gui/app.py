@@ -85,7 +85,7 @@ class Console:
             log.info("the operator quit at start-up")
             return EXIT_FAILED
         try:
-            window = self.window = MainWindow(core)
+            window = self.window = MainWindow(core, dispatcher=core.settings.poll_in_console)
             self.crash.db_text = str(core.db_info)
             if self.screenshot_dir is not None:
                 from opsconductor_desktop.gui.screenshots import render_all

@@ -8,6 +8,7 @@ registry, so ``--home`` isolates them like everything else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import platform
 from collections.abc import Callable
@@ -33,7 +34,10 @@ from opsconductor_desktop import __version__, paths
 from opsconductor_desktop.config import THEMES, save_settings, with_updates
 from opsconductor_desktop.domain.errors import DatabaseUnavailableError, OpsError
 from opsconductor_desktop.gui import tasks
+from opsconductor_desktop.gui.alerts.pane import AlertsPane
 from opsconductor_desktop.gui.base import Pane
+from opsconductor_desktop.gui.graphs.pane import GraphsPane
+from opsconductor_desktop.gui.notifications import AlertNotifier
 from opsconductor_desktop.gui.panes import PANE_CLASSES
 from opsconductor_desktop.gui.status import StatusBar
 from opsconductor_desktop.gui.targets.pane import TargetsPane
@@ -45,10 +49,14 @@ log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "console.ini"
 WATCH_INTERVAL = 1.0  # seconds between polls for changes made by other processes
+DISPATCHER_DELAY = 2.0  # seconds after start before the dispatcher loads the drivers
 _PANE_ICONS = {
     "targetsPane": QStyle.StandardPixmap.SP_ComputerIcon,
     "groupsPane": QStyle.StandardPixmap.SP_DirIcon,
     "jobsPane": QStyle.StandardPixmap.SP_MediaPlay,
+    "graphsPane": QStyle.StandardPixmap.SP_DesktopIcon,
+    "alertsPane": QStyle.StandardPixmap.SP_MessageBoxWarning,
+    "monitoringPane": QStyle.StandardPixmap.SP_DriveNetIcon,
     "logsPane": QStyle.StandardPixmap.SP_FileDialogContentsView,
 }
 
@@ -70,8 +78,12 @@ class MainWindow(QMainWindow):
         *,
         settings: QSettings | None = None,
         pane_classes: tuple[type[Pane], ...] = PANE_CLASSES,
+        dispatcher: bool = False,
     ) -> None:
         super().__init__()
+        self._run_dispatcher = dispatcher
+        self._polling: asyncio.Task[None] | None = None
+        self._stop_polling = asyncio.Event()
         self.setObjectName("mainWindow")
         self.core = core
         self.settings = settings or console_settings(core)
@@ -85,6 +97,9 @@ class MainWindow(QMainWindow):
         self.panes: list[Pane] = [cls(core, self) for cls in pane_classes]
         self.status = StatusBar(core, self)
         self.setStatusBar(self.status)
+        self.notifier = AlertNotifier(
+            core, show_status=self.status.showMessage, icon=self.windowIcon(), parent=self
+        )
         self._build_central()
         self._build_actions()
         self._build_menus()
@@ -92,6 +107,8 @@ class MainWindow(QMainWindow):
         for pane in self.panes:
             pane.busy_changed.connect(self.status.set_busy)
             pane.status_message.connect(self.status.showMessage)
+        self._wire_alerts()
+        self._wire_graphs()
         self._remove_observer = tasks.add_error_observer(self._observe_error)
         tasks.set_error_handler(self.show_error)
         self.destroyed.connect(_forget_hooks(self._remove_observer))
@@ -188,6 +205,7 @@ class MainWindow(QMainWindow):
         for action in self.theme_actions.values():
             theme_menu.addAction(action)
         view_menu.addMenu(theme_menu)
+        view_menu.addAction(self.notifier.mute_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -215,11 +233,45 @@ class MainWindow(QMainWindow):
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.import_action)
         self.toolbar.addAction(self.export_action)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.notifier.mute_action)
 
     # ---- panes ------------------------------------------------------------------------------
 
     def targets_pane(self) -> TargetsPane | None:
         return next((p for p in self.panes if isinstance(p, TargetsPane)), None)
+
+    def alerts_pane(self) -> AlertsPane | None:
+        return next((p for p in self.panes if isinstance(p, AlertsPane)), None)
+
+    def _wire_alerts(self) -> None:
+        """Open-alert counts in the status bar; they and the notifications lead to the pane."""
+        alerts = self.alerts_pane()
+        if alerts is None:
+            return
+        alerts.counts_changed.connect(self.status.alert_counts.set_counts)
+        self.status.alert_counts.clicked.connect(self.show_alerts)
+        self.notifier.activated.connect(self.show_alerts)
+
+    def show_alerts(self) -> None:
+        alerts = self.alerts_pane()
+        if alerts is not None:
+            self.show_pane(self.panes.index(alerts))
+            if self.isMinimized():
+                self.showNormal()
+            self.activateWindow()
+
+    def _wire_graphs(self) -> None:
+        """The Targets pane's "Show graphs" (and its sparklines) open the Graphs pane."""
+        targets = self.targets_pane()
+        if targets is not None and any(isinstance(p, GraphsPane) for p in self.panes):
+            targets.graphs_requested.connect(self.show_graphs)
+
+    def show_graphs(self, target: str, series: str = "") -> None:
+        graphs = next((p for p in self.panes if isinstance(p, GraphsPane)), None)
+        if graphs is not None:
+            self.show_pane(self.panes.index(graphs))
+            graphs.show_target(target, series)
 
     def current_pane(self) -> Pane:
         widget = self.stack.currentWidget()
@@ -257,6 +309,21 @@ class MainWindow(QMainWindow):
         self._watcher = tasks.spawn(self.core.watcher.run(WATCH_INTERVAL), name="change watcher")
         for pane in self.panes:
             pane.schedule_reload_now()
+        self.notifier.start()
+        if self._run_dispatcher:
+            self._polling = tasks.spawn(self._poll(), name="dispatcher")
+
+    async def _poll(self) -> None:
+        """The one dispatcher of this console (monitor checks, rollups, alert upkeep).
+
+        It starts a moment after the window so that loading the drivers never delays the
+        first paint; it stops (draining in-flight checks) at shutdown.
+        """
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop_polling.wait(), DISPATCHER_DELAY)
+        if self._stop_polling.is_set():
+            return
+        await self.core.polling.run(self._stop_polling, drain=3.0)
 
     async def shutdown(self) -> None:
         """Stop background work, keep the layout; safe to call more than once."""
@@ -265,6 +332,11 @@ class MainWindow(QMainWindow):
         self._shut_down = True
         self.save_state()
         self.status.stop()
+        await self.notifier.stop()
+        self._stop_polling.set()
+        if self._polling is not None:
+            await asyncio.gather(self._polling, return_exceptions=True)
+            self._polling = None
         if self._watcher is not None:
             self._watcher.cancel()
             await asyncio.gather(self._watcher, return_exceptions=True)

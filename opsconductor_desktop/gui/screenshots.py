@@ -115,7 +115,12 @@ async def render_all(window: MainWindow, out: Path) -> list[Path]:
 
 # Panes that render their own dialogs: object name -> "module:function", called as
 # ``function(pane, window, out, shoot)`` when the pane is in the window.
-PANE_SHOTS = {"jobsPane": "opsconductor_desktop.gui.jobs.shots:render_job_shots"}
+PANE_SHOTS = {
+    "jobsPane": "opsconductor_desktop.gui.jobs.shots:render_job_shots",
+    "graphsPane": "opsconductor_desktop.gui.graphs.shots:render_graph_shots",
+    "alertsPane": "opsconductor_desktop.gui.alerts.shots:render_alert_shots",
+    "monitoringPane": "opsconductor_desktop.gui.monitoring.shots:render_monitoring_shots",
+}
 
 
 async def _pane_dialogs(window: MainWindow, out: Path) -> list[Path]:

@@ -5,7 +5,8 @@ routers, switches, firewalls, load balancers, storage, servers, UPS, PDUs, camer
 access points, wired into a parent tree (distribution switches and firewalls under the core
 router, access switches under distribution switches, servers, cameras and access points
 under access switches, PDUs under UPS), with SNMP and SSH profiles, tags, vars, dynamic
-groups and static groups with group vars.
+groups and static groups with group vars; then a NOC shift's worth of alerts through the
+alert service (``demo_alerts``).
 
 What the devices *are* (sites, models, roles, credentials, groups) is the catalogue
 ``resources/demo/estate.toml``; how the estate is *shaped* and grows to N targets is here.
@@ -47,6 +48,9 @@ from opsconductor_desktop.domain.targets import (
     parse_snmp_version,
 )
 from opsconductor_desktop.services.app import Core
+from opsconductor_desktop.services.demo_alerts import DemoAlerts, populate_alerts
+from opsconductor_desktop.services.demo_metrics import populate_metrics
+from opsconductor_desktop.services.demo_monitoring import populate_monitoring
 from opsconductor_desktop.services.inventory_formats import ImportBatch, ImportRow
 
 MAX_TARGETS = 50_000
@@ -78,6 +82,7 @@ class DemoSummary:
     credentials_skipped: str | None = None  # why no credentials were made (no keyring)
     jobs: int = 0
     seconds: float = 0.0
+    alerts: DemoAlerts | None = None
 
     def lines(self) -> list[str]:
         """A short report for people (the CLI prints it)."""
@@ -95,6 +100,7 @@ class DemoSummary:
             f"static with {self.static_memberships} memberships)",
             f"credentials: {creds}",
             f"jobs: {self.jobs}",
+            *([self.alerts.line()] if self.alerts else []),
             f"written in {self.seconds:.1f} s",
         ]
 
@@ -497,6 +503,9 @@ async def populate(
         raise ValidationError(f"the demo estate was refused by the import check: {first}")
     for document in DEMO_JOBS:
         await core.jobs.save(parse_job(document))
+    await populate_metrics(core, seed=seed)  # graphs and sparklines for a few backbone devices
+    await populate_monitoring(core)  # more monitors and the threshold rules
+    alerts = await populate_alerts(core, specs)  # through the alert service, as real ones
     return DemoSummary(
         targets=len(specs),
         disabled=sum(not s.enabled for s in specs),
@@ -510,4 +519,5 @@ async def populate(
         credentials_skipped=skipped,
         jobs=len(DEMO_JOBS),
         seconds=time.monotonic() - started,
+        alerts=alerts,
     )

@@ -18,11 +18,14 @@ from opsconductor_desktop import logs
 from opsconductor_desktop.config import load_settings
 from opsconductor_desktop.domain.errors import DatabaseUnavailableError, SchemaTooNewError
 from opsconductor_desktop.gui import tasks
+from opsconductor_desktop.gui.alerts.pane import AlertsPane
 from opsconductor_desktop.gui.crash import CrashDialog, CrashHandler, build_report, redact
+from opsconductor_desktop.gui.graphs.pane import GraphsPane
 from opsconductor_desktop.gui.groups.pane import GroupsPane
 from opsconductor_desktop.gui.jobs.pane import JobsPane
 from opsconductor_desktop.gui.logs_pane import LogsPane
 from opsconductor_desktop.gui.main_window import MainWindow
+from opsconductor_desktop.gui.monitoring.pane import MonitoringPane
 from opsconductor_desktop.gui.startup import (
     ChooseDatabaseDialog,
     StartupProblemDialog,
@@ -55,25 +58,22 @@ def window(
 
 
 def test_panes_menus_and_shortcuts(window: MainWindow, drive: Any, screenshot: Shot) -> None:
-    assert [type(p) for p in window.panes] == [TargetsPane, GroupsPane, JobsPane, LogsPane]
-    assert [window.switcher.item(i).text() for i in range(window.switcher.count())] == [
-        "Targets",
-        "Groups",
-        "Jobs",
-        "Logs",
-    ]
+    order = [TargetsPane, GroupsPane, JobsPane, AlertsPane, GraphsPane, MonitoringPane, LogsPane]
+    names = ["Targets", "Groups", "Jobs", "Alerts", "Graphs", "Monitoring", "Logs"]
+    assert [type(p) for p in window.panes] == order
+    assert [window.switcher.item(i).text() for i in range(window.switcher.count())] == names
     menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
     assert list(menus) == ["File", "Edit", "View", "Help"]
     file_items = [a.text().replace("&", "") for a in menus["File"].actions() if a.text()]
     assert file_items == ["Import targets…", "Export targets…", "Settings…", "Quit"]
     view_items = [a.text() for a in menus["View"].actions() if a.text()]
-    assert view_items[:4] == ["Targets", "Groups", "Jobs", "Logs"]
+    assert view_items[:7] == names
     assert "Theme" in [a.text().replace("&", "") for a in menus["View"].actions()]
     edit_items = [a.text().replace("&", "") for a in menus["Edit"].actions()]
     assert "Add target…" in edit_items and "Delete…" in edit_items
     window.activateWindow()
     drive.until(lambda: QApplication.activeWindow() is window)
-    for number, kind in ((2, GroupsPane), (3, JobsPane), (4, LogsPane), (1, TargetsPane)):
+    for number, kind in ((2, GroupsPane), (4, AlertsPane), (7, LogsPane), (1, TargetsPane)):
         QTest.keyClick(window, Qt.Key(Qt.Key.Key_0 + number), Qt.KeyboardModifier.ControlModifier)
         assert isinstance(window.current_pane(), kind)
         assert window.pane_actions[number - 1].isChecked()
