@@ -22,6 +22,7 @@ class Entity(StrEnum):
     SILENCE = "silence"
     MONITOR = "monitor"
     ALERT_RULE = "alert_rule"
+    CONNECTOR = "connector"
     METRIC = "metric"  # samples written (graphs refresh); no audit entries
 
 

@@ -455,3 +455,27 @@ class CheckStateRow(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- connectors ------------------------------------------------------------------------
+
+
+class ConnectorRow(Versioned, Base):
+    """An alert source: a manifest (kept as given), its settings, and its health."""
+
+    __tablename__ = "connectors"
+    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    manifest_id: Mapped[str] = mapped_column(String(128))
+    manifest_version: Mapped[str] = mapped_column(String(32), default="")
+    kind: Mapped[str] = mapped_column(String(16))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="unknown")
+    last_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    counters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

@@ -1,0 +1,1 @@
+"""Alert sources that listen (SNMP traps, syslog, webhooks): shared machinery in ``base``."""
