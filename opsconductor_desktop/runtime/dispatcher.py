@@ -26,11 +26,12 @@ alert maintenance (and later connector polls and job schedules) — is a row of 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import math
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 
 _SCHEDULES = table_of(ScheduleRow)
 ERROR_LIMIT = 2000  # characters of a handler's error kept on the row
+START_BURST = 32  # units started per loop iteration: a big claim must not stall the loop
+WRITE_CHUNK = 500  # outcome rows per executemany
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +95,15 @@ def spread_offset(kind: str, ref: str, interval: float) -> float:
 
 
 def next_slot(slot: datetime, interval: float, now: datetime) -> datetime:
-    """The first ``slot + k * interval`` after ``now`` (k ≥ 1): the phase is kept."""
+    """The first ``slot + k * interval`` after ``now`` (k ≥ 1): the phase is kept.
+
+    A unit run before its slot (``run_round(every=True)``) keeps its phase without a whole
+    extra step, which left up to two intervals without a check: the next slot is at least
+    half an interval away, at most one and a half.
+    """
     step = timedelta(seconds=interval)
+    if slot > now:
+        return slot if slot - now >= step / 2 else slot + step
     if slot + step > now:
         return slot + step
     missed = math.floor((now - slot) / step) + 1
@@ -250,13 +260,22 @@ class Dispatcher:
             return None
         task = asyncio.create_task(self._execute(due), name=f"dispatch {due.kind} {due.ref}")
         self._running[due.id] = task
-        task.add_done_callback(self._forget)
+        task.add_done_callback(functools.partial(self._forget, due.id))
         return task
 
-    def _forget(self, task: asyncio.Task[None]) -> None:
-        for key, running in list(self._running.items()):
-            if running is task:
-                del self._running[key]
+    def _forget(self, key: uuid.UUID, task: asyncio.Task[None]) -> None:
+        if self._running.get(key) is task:
+            del self._running[key]
+
+    async def start_all(self, claimed: Sequence[Due]) -> list[asyncio.Task[None]]:
+        """Start claimed units, ``START_BURST`` per loop iteration; their tasks."""
+        tasks = []
+        for n, due in enumerate(claimed, 1):
+            if (task := self.start(due)) is not None:
+                tasks.append(task)
+            if n % START_BURST == 0:
+                await asyncio.sleep(0)  # the started ones send; the GUI may repaint
+        return tasks
 
     async def _execute(self, due: Due) -> None:
         started = self.clock()
@@ -315,7 +334,7 @@ class Dispatcher:
         released = [d for d in done if d["b_at"] is None]
         owned = (c.id == bindparam("b_id")) & (c.lease_owner == bindparam("b_owner"))
         async with self.db.session() as session:
-            if finished:
+            for start in range(0, len(finished), WRITE_CHUNK):
                 await session.execute(
                     update(_SCHEDULES)
                     .where(owned)
@@ -327,7 +346,7 @@ class Dispatcher:
                         last_status=bindparam("b_status"),
                         last_error=bindparam("b_error"),
                     ),
-                    finished,
+                    finished[start : start + WRITE_CHUNK],
                     execution_options={"synchronize_session": False},
                 )
             if released:
@@ -348,21 +367,15 @@ class Dispatcher:
         began is left out too.
         """
         total = 0
-        sem = asyncio.Semaphore(self.max_in_flight)
         since = self.clock()
+        limit = min(batch, self.max_in_flight)  # the bound, without a task per waiting unit
         try:
-            while claimed := await self.claim(batch, kinds=kinds, every=every, not_run_since=since):
-                await asyncio.gather(*(self._bounded(sem, d) for d in claimed))
+            while claimed := await self.claim(limit, kinds=kinds, every=every, not_run_since=since):
+                await asyncio.gather(*await self.start_all(claimed))
                 total += len(claimed)
         finally:
             await self.flush()
         return total
-
-    async def _bounded(self, sem: asyncio.Semaphore, due: Due) -> None:
-        async with sem:
-            task = self.start(due)
-            if task is not None:
-                await task
 
     async def run(
         self,
@@ -382,8 +395,7 @@ class Dispatcher:
                     if replan is not None and (plan := await replan()) is not None:
                         await self.sync(plan)
                     free = self.max_in_flight - len(self._running)
-                    for due in await self.claim(free):
-                        self.start(due)
+                    await self.start_all(await self.claim(free))
                     await self.flush()
                 except OpsError as exc:  # e.g. the database went away: keep trying
                     log.warning("dispatcher tick failed: %s", exc)

@@ -24,6 +24,7 @@ import dataclasses
 import json
 import signal
 import sys
+import time
 from dataclasses import dataclass
 
 
@@ -58,17 +59,28 @@ class LoopLag:
     def __init__(self, interval: float = 0.005) -> None:
         self.interval = interval
         self.delays: list[float] = []
+        self.times: list[float] = []  # ``loop.time()`` of each wake-up, beside its delay
+        # CPU the loop's thread used from one wake-up to the next (``time.thread_time``):
+        # the process's own share of a delay, which a busy machine does not inflate
+        self.busy: list[float] = []
         self._task: asyncio.Task[None] | None = None
 
     async def _probe(self) -> None:
         loop = asyncio.get_running_loop()
+        cpu = time.thread_time()
         while True:
             asked = loop.time()
             await asyncio.sleep(self.interval)
-            self.delays.append(max(0.0, loop.time() - asked - self.interval))
+            woke, was = loop.time(), cpu
+            cpu = time.thread_time()
+            self.delays.append(max(0.0, woke - asked - self.interval))
+            self.times.append(woke)
+            self.busy.append(cpu - was)
 
     async def __aenter__(self) -> LoopLag:
         self.delays = []
+        self.times = []
+        self.busy = []
         self._task = asyncio.create_task(self._probe(), name="loop-lag probe")
         await asyncio.sleep(0)  # let the probe take its first timestamp
         return self
@@ -83,6 +95,11 @@ class LoopLag:
     def stats(self) -> LagStats:
         d = self.delays
         return LagStats(percentile(d, 0.50), percentile(d, 0.99), max(d, default=0.0), len(d))
+
+    def busy_stats(self) -> LagStats:
+        """The loop thread's own CPU between wake-ups, as a ``LagStats``."""
+        b = self.busy
+        return LagStats(percentile(b, 0.50), percentile(b, 0.99), max(b, default=0.0), len(b))
 
     def summary(self) -> str:
         return str(self.stats())

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -321,3 +322,37 @@ def start_snmpd(*, port: int | None = None, community: str = "public") -> SnmpdA
     text = log.read_text(errors="replace")[-500:] if log.exists() else ""
     agent.stop()
     raise PeerUnavailable(f"snmpd on udp:{port} did not answer: {text}")
+
+
+def snmpd_address(i: int) -> str:
+    """The ``i``-th of the benchmark's distinct agent addresses, 127.1.x.y (i < 62,500)."""
+    return f"127.1.{i // 250}.{i % 250 + 1}"
+
+
+def snmpget_sweep(
+    agent: SnmpdAgent,
+    addresses: Sequence[str],
+    oids: Sequence[str],
+    *,
+    parallel: int = 16,
+    expect: str = SNMPD_SYSNAME,
+) -> tuple[float, int]:
+    """net-snmp's ``snmpget`` once per address, ``parallel`` at a time: (wall s, answered).
+
+    An answer counts when ``snmpget`` exits 0 and prints ``expect`` ("" for any output).
+    """
+
+    def one(address: str) -> bool:
+        argv = [agent.snmpget, "-v2c", "-c", agent.community, "-t", "1", "-r", "1"]
+        done = subprocess.run(
+            [*argv, f"{address}:{agent.port}", *oids],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return done.returncode == 0 and expect in done.stdout
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(parallel) as pool:
+        answered = sum(pool.map(one, addresses))
+    return time.perf_counter() - started, answered

@@ -149,3 +149,10 @@ async def test_unknown_kinds_are_refused(core: Core, bad: dict[tuple[str, str], 
     d = Dispatcher(core.ctx.db, "me", {"check": lambda due: asyncio.sleep(0)})
     with pytest.raises(ValueError, match="no handler"):
         await d.sync(bad)
+
+
+def test_an_early_run_keeps_the_phase() -> None:
+    now = T0
+    assert next_slot(now + timedelta(seconds=50), 60, now) == now + timedelta(seconds=50)
+    assert next_slot(now + timedelta(seconds=20), 60, now) == now + timedelta(seconds=80)
+    assert next_slot(now - timedelta(seconds=10), 60, now) == now + timedelta(seconds=50)
