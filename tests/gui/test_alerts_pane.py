@@ -586,3 +586,43 @@ def test_the_window_shows_open_counts_and_a_mute_toggle(
         drive.run(window.shutdown())
         window.close()
         window.deleteLater()
+
+
+def test_silences_dialog_lists_and_ends_silences(
+    pane: AlertsPane, drive: Driver, core: Core
+) -> None:
+    from opsconductor_desktop.domain.silences import Matchers
+    from opsconductor_desktop.gui.alerts.silences import SilencesDialog
+
+    now = utcnow()
+    drive.run(
+        core.alerts.add_silence(
+            Matchers(target="ams1-swi-02"), starts_at=None, ends_at=now + timedelta(hours=2),
+            comment="optics swap",
+        )
+    )  # fmt: skip
+    drive.run(
+        core.alerts.add_silence(
+            Matchers(tag="lab"), starts_at=now + timedelta(days=1),
+            ends_at=now + timedelta(days=2), comment="lab rebuild",
+        )
+    )  # fmt: skip
+    reloaded(drive, pane)
+    pane.commands.silences_action.trigger()
+    dialog: SilencesDialog = open_dialog(drive, pane, SilencesDialog)
+    drive.until(lambda: dialog.table.rowCount() == 2)
+    texts = {dialog.table.item(r, 0).text(): dialog.table.item(r, 4).text() for r in range(2)}
+    assert texts == {"target=ams1-swi-02": "in force", "tag=lab": "scheduled"}
+    assert "1 in force" in dialog.summary.text()
+    assert not dialog.remove_button.isEnabled()
+    row = next(r for r in range(2) if dialog.table.item(r, 0).text() == "target=ams1-swi-02")
+    dialog.table.selectRow(row)
+    assert dialog.remove_button.isEnabled()
+    drive.run(dialog._remove(dialog.chosen_ids(), ask_first=False))
+    assert dialog.table.rowCount() == 1
+    (left,) = drive.run(core.alerts.silences())
+    assert left.silence.comment == "lab rebuild"
+    dialog.reject()
+    drive.until(lambda: pane.dialog is None)
+    row = next(r for r, a in enumerate(pane.model.alerts()) if a.target == "ams1-swi-02")
+    drive.until(lambda: pane.model.index(row, Column.STATUS).data() != "suppressed")

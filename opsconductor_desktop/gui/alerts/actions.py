@@ -65,6 +65,13 @@ class AlertCommands:
             sp.SP_MediaVolumeMuted,
             "Silence alerts like the selected ones for a while (S)",
         )
+        self.silences_action = self._action(
+            "Si&lences…",
+            self.show_silences,
+            ["Ctrl+Shift+S"],
+            sp.SP_FileDialogDetailedView,
+            "The silences and maintenance windows in force and to come; end one early",
+        )
         self.find_action = self._action(
             "&Find…", pane.focus_filter, [QKeySequence.StandardKey.Find], None,
             "Go to the text filter (Ctrl+F)",
@@ -101,6 +108,7 @@ class AlertCommands:
             self.unack_action,
             self.resolve_action,
             self.silence_action,
+            self.silences_action,
             self.find_action,
             self.refresh_action,
         ]
@@ -151,6 +159,16 @@ class AlertCommands:
         """Run a dialog operation on ``alerts`` (none: nothing; one dialog at a time)."""
         if alerts and self.pane.dialog is None:
             spawn(work(alerts), on_error=self.pane.show_error, name=work.__name__)
+
+    def show_silences(self) -> None:
+        if self.pane.dialog is None:
+            spawn(self._silences(), on_error=self.pane.show_error, name="silences")
+
+    async def _silences(self) -> None:
+        from opsconductor_desktop.gui.alerts.silences import SilencesDialog
+
+        await self._run_dialog(SilencesDialog(self.pane.core.alerts, self.pane))
+        self.pane.refresh()
 
     def acknowledge_selected(self) -> None:
         chosen = self.pane.chosen_alerts()
