@@ -172,8 +172,11 @@ class AlertBatcher:
         """Flush until cancelled; a last flush on the way out."""
         try:
             while True:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation
+                # that arrives as the event is set, and this loop would never end
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.interval)
+                    async with asyncio.timeout(self.interval):
+                        await self._wake.wait()
                 self._wake.clear()
                 await self.flush()
         finally:
