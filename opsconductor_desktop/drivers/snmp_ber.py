@@ -8,9 +8,10 @@ pysnmp runs every message through pyasn1's generic codec, which cost ≈ 1 ms of
 the same work in ≈ 0.05 ms, so a sweep of thousands of agents stays within one core.
 SNMPv3 keeps using pysnmp (its security processing is not reimplemented here).
 
-Only what a manager needs: requests are encoded, responses decoded. A malformed or
-unexpected message raises ``BerError`` and is dropped by the caller, as pysnmp drops
-what it cannot decode.
+Only what a manager needs: requests are encoded, responses decoded; and, for the trap
+receiver, notifications (v1 Trap, v2 Trap, InformRequest) decoded and an inform
+acknowledged. A malformed or unexpected message raises ``BerError`` and is dropped by the
+caller, as pysnmp drops what it cannot decode.
 """
 
 from __future__ import annotations
@@ -22,16 +23,22 @@ from functools import lru_cache
 from opsconductor_desktop.domain.results import SnmpValue, VarBind
 
 __all__ = [
+    "NOTIFICATION_TAGS",
     "PDU_TAGS",
     "BerError",
+    "DecodedNotification",
     "DecodedResponse",
+    "decode_notification",
     "decode_response",
+    "encode_inform_response",
     "encode_oid",
     "encode_request",
 ]
 
 PDU_TAGS = {"get": 0xA0, "next": 0xA1, "set": 0xA3, "bulk": 0xA5}
 _RESPONSE = 0xA2
+TRAP_V1, INFORM, TRAP_V2 = 0xA4, 0xA6, 0xA7
+NOTIFICATION_TAGS = {TRAP_V1: "trap-v1", INFORM: "inform", TRAP_V2: "trap"}
 _NULL = b"\x05\x00"
 
 # value tag → (type name as ``VarBind.type``, kind of content)
@@ -64,6 +71,28 @@ class DecodedResponse:
     error_status: int
     error_index: int
     varbinds: list[VarBind]
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedNotification:
+    """A v1 Trap-PDU, or a v2c SNMPv2-Trap-PDU or InformRequest-PDU, as sent.
+
+    ``pdu`` is the PDU tag (``TRAP_V1``, ``TRAP_V2``, ``INFORM``); the v1 fields
+    (``enterprise`` ...) are empty for v2c. ``varbind_list`` is the var-bind list's whole
+    encoding, which the answer to an inform repeats (``encode_inform_response``).
+    """
+
+    version: int  # 0 = v1, 1 = v2c
+    community: bytes
+    pdu: int
+    request_id: int
+    varbinds: list[VarBind]
+    varbind_list: bytes
+    enterprise: str = ""
+    agent_address: str = ""
+    generic_trap: int = 0
+    specific_trap: int = 0
+    timestamp: int = 0
 
 
 # -- encoding -------------------------------------------------------------------------------
@@ -211,6 +240,11 @@ def decode_response(data: bytes) -> DecodedResponse:
     error_status, pos = _int_at(data, pos, end)
     error_index, pos = _int_at(data, pos, end)
     pos, stop = _expect(data, pos, end, 0x30)
+    varbinds = _varbinds(data, pos, stop)
+    return DecodedResponse(version, community, request_id, error_status, error_index, varbinds)
+
+
+def _varbinds(data: bytes, pos: int, stop: int) -> list[VarBind]:
     varbinds = []
     while pos < stop:
         start, pos = _expect(data, pos, stop, 0x30)
@@ -218,4 +252,61 @@ def decode_response(data: bytes) -> DecodedResponse:
         tag, value_start, value_end = _header(data, oid_end, pos)
         name, value = _value(tag, data[value_start:value_end])
         varbinds.append(VarBind(_oid_text(data[oid_start:oid_end]), name, value))
-    return DecodedResponse(version, community, request_id, error_status, error_index, varbinds)
+    return varbinds
+
+
+def decode_notification(data: bytes) -> DecodedNotification:
+    """Decode a v1 trap, v2c trap or v2c inform message; raise ``BerError`` otherwise."""
+    pos, end = _expect(data, 0, len(data), 0x30)
+    version, pos = _int_at(data, pos, end)
+    if version not in (0, 1):
+        raise BerError(f"not SNMPv1/v2c (version {version})")
+    start, pos = _expect(data, pos, end, 0x04)
+    community = data[start:pos]
+    pdu, pos, end = _header(data, pos, end)
+    if pdu not in ((TRAP_V1,) if version == 0 else (TRAP_V2, INFORM)):
+        raise BerError(f"not a notification (PDU tag 0x{pdu:02x} in SNMP{_VERSIONS[version]})")
+    if pdu == TRAP_V1:
+        return _v1_trap(data, pos, end, community)
+    request_id, pos = _int_at(data, pos, end)
+    _, pos = _int_at(data, pos, end)  # error-status, error-index: unused in notifications
+    _, pos = _int_at(data, pos, end)
+    first, stop = _expect(data, pos, end, 0x30)
+    varbinds = _varbinds(data, first, stop)
+    return DecodedNotification(version, community, pdu, request_id, varbinds, data[pos:stop])
+
+
+_VERSIONS = ("v1", "v2c")
+
+
+def _v1_trap(data: bytes, pos: int, end: int, community: bytes) -> DecodedNotification:
+    start, pos = _expect(data, pos, end, 0x06)
+    enterprise = _oid_text(data[start:pos])
+    start, pos = _expect(data, pos, end, 0x40)
+    _, agent_address = _value(0x40, data[start:pos])
+    generic, pos = _int_at(data, pos, end)
+    specific, pos = _int_at(data, pos, end)
+    start, pos = _expect(data, pos, end, 0x43)
+    timestamp = int.from_bytes(data[start:pos], "big")
+    first, stop = _expect(data, pos, end, 0x30)
+    return DecodedNotification(
+        0,
+        community,
+        TRAP_V1,
+        0,
+        _varbinds(data, first, stop),
+        data[pos:stop],
+        enterprise=enterprise,
+        agent_address=str(agent_address),
+        generic_trap=generic,
+        specific_trap=specific,
+        timestamp=timestamp,
+    )
+
+
+def encode_inform_response(inform: DecodedNotification) -> bytes:
+    """The Response-PDU that acknowledges a v2c inform: same request-id and var-binds."""
+    pdu = _integer(inform.request_id) + b"\x02\x01\x00\x02\x01\x00" + inform.varbind_list
+    return _tlv(
+        0x30, _integer(inform.version) + _tlv(0x04, inform.community) + _tlv(_RESPONSE, pdu)
+    )
