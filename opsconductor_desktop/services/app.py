@@ -30,6 +30,7 @@ from opsconductor_desktop.store.database import Database, DatabaseInfo, normaliz
 
 if TYPE_CHECKING:
     from opsconductor_desktop.services.alerts import AlertService
+    from opsconductor_desktop.services.connectors import ConnectorService
     from opsconductor_desktop.services.jobs import JobService
     from opsconductor_desktop.services.monitoring import MonitoringService
     from opsconductor_desktop.services.polling import PollingService
@@ -53,6 +54,7 @@ class Core:
     _alerts: AlertService | None = field(default=None, repr=False)
     _monitoring: MonitoringService | None = field(default=None, repr=False)
     _polling: PollingService | None = field(default=None, repr=False)
+    _connectors: ConnectorService | None = field(default=None, repr=False)
 
     @property
     def jobs(self) -> JobService:
@@ -86,9 +88,23 @@ class Core:
             from opsconductor_desktop.services.polling import PollingService
 
             self._polling = PollingService(
-                self.ctx, self.settings, self.monitoring, self.jobs, self.alerts
+                self.ctx,
+                self.settings,
+                self.monitoring,
+                self.jobs,
+                self.alerts,
+                connectors=self.connectors,
             )
         return self._polling
+
+    @property
+    def connectors(self) -> ConnectorService:
+        """Alert sources (connector manifests), their polls and their receivers."""
+        if self._connectors is None:
+            from opsconductor_desktop.services.connectors import ConnectorService
+
+            self._connectors = ConnectorService(self.ctx, self.alerts, self.credentials)
+        return self._connectors
 
     @property
     def bus(self) -> EventBus:
@@ -111,6 +127,8 @@ class Core:
         await self.ctx.db.ping()
 
     async def close(self) -> None:
+        if self._connectors is not None:
+            await self._connectors.stop_receivers()
         if self._jobs is not None:
             for run_id in self._jobs.executor.active_runs():
                 self._jobs.cancel(run_id)

@@ -38,8 +38,11 @@ class Receiver(Protocol):
     port). ``stop`` closes the listener and flushes the batcher.
     """
 
-    counters: ReceiverCounters
-    recent: RecentList
+    @property
+    def counters(self) -> ReceiverCounters: ...
+
+    @property
+    def recent(self) -> RecentList: ...
 
     async def start(self) -> None: ...
 

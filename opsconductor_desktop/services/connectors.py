@@ -1,0 +1,643 @@
+"""Connector use cases: alert sources as declarative manifests, their settings and health.
+
+A connector is a manifest (``domain.connectors``; bundled ones in ``resources/connectors``)
+with an operator's settings, stored in ``connectors``. Secret settings go to the keyring
+(one entry per connector, ``connector:<id>``), never the database, the audit log or a
+message; ``credential`` settings name a stored credential whose secret is read at poll
+time. Every change is one audited transaction (topic ``connector``).
+
+``poll`` asks an ``http_poll`` source once (unless its circuit breaker is open), maps the
+answer, resolves the source's open alerts that left its list (resolve-on-absence) and
+submits everything to the one alert manager as source ``connector:<name>``; its health
+(state ok/degraded/failing, last poll, last success, last error, failures, counters) is
+written on the row. ``test`` does the same and stores nothing. When a source's breaker
+opens, an alert ``connector-health`` says so; the first good poll clears it.
+
+Listening kinds (webhook, snmp_trap, syslog) run as receivers: ``start_receivers`` builds
+one per enabled connector through ``receiver_factories`` (kind → factory; ``webhook`` is
+built in, the others are plugged in with ``register_receiver``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import httpx
+from sqlalchemy import delete, func, select, update
+
+from opsconductor_desktop import logs
+from opsconductor_desktop.domain.alerts import NormalizedAlert, Severity, fingerprint
+from opsconductor_desktop.domain.connectors import (
+    ConnectorKind,
+    ConnectorState,
+    FieldType,
+    Manifest,
+    missing_required,
+    settings_for,
+)
+from opsconductor_desktop.domain.credentials import Secret
+from opsconductor_desktop.domain.errors import (
+    DuplicateError,
+    OpsError,
+    ValidationError,
+)
+from opsconductor_desktop.domain.events import Action, Changed, Entity
+from opsconductor_desktop.domain.timeutil import utcnow
+from opsconductor_desktop.runtime.connectors.breaker import BreakerState
+from opsconductor_desktop.runtime.connectors.http_poll import HttpPoller
+from opsconductor_desktop.runtime.connectors.mapping import ItemError, ItemMapper
+from opsconductor_desktop.runtime.connectors.receivers import ReceiverFactory, default_factories
+from opsconductor_desktop.runtime.connectors.targets import TargetIndex
+from opsconductor_desktop.services.alert_queries import OPEN
+from opsconductor_desktop.services.alerts import AlertService
+from opsconductor_desktop.services.connector_manifests import bundled_manifests, find_manifest
+from opsconductor_desktop.services.connector_receivers import (
+    ReceiverHost,
+    ReceiverStatus,
+    scrub,
+)
+from opsconductor_desktop.services.connector_records import (
+    ConnectorInfo,
+    Loaded,
+    PollReport,
+    breaker_of,
+    check_polled,
+    connector_row,
+    interval_of,
+    loaded,
+    secret_fields,
+    validate_connector_name,
+)
+from opsconductor_desktop.services.credentials import CredentialService
+from opsconductor_desktop.services.uow import ServiceContext, unit_of_work
+from opsconductor_desktop.store.models import AlertRow, ConnectorRow, TargetRow, table_of
+
+__all__ = ["ConnectorInfo", "ConnectorService", "PollReport", "ReceiverStatus"]
+
+log = logging.getLogger(__name__)
+
+HEALTH_KEY = "connector-health"
+TARGETS_MAX_AGE = 30.0  # seconds a target index is reused
+ERRORS_KEPT = 20  # item errors listed in a report
+_CONNECTORS = table_of(ConnectorRow)
+
+
+class ConnectorService:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        alerts: AlertService,
+        credentials: CredentialService,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.alerts = alerts
+        self.credentials = credentials
+        self.transport = transport  # tests may pass one; None: real network
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # retry backoff
+        self.receiver_factories: dict[str, ReceiverFactory] = default_factories()
+        self.targets = TargetIndex()
+        self._targets_at = float("-inf")
+        self.host = ReceiverHost(self)
+
+    def register_receiver(self, kind: ConnectorKind | str, factory: ReceiverFactory) -> None:
+        """Plug in the receiver of a listening kind (``snmp_trap``, ``syslog``)."""
+        self.receiver_factories[ConnectorKind(kind).value] = factory
+
+    # ---- queries ------------------------------------------------------------------------
+
+    @staticmethod
+    def manifests() -> builtins.list[Manifest]:
+        """The bundled manifests (``resources/connectors``)."""
+        return bundled_manifests()
+
+    async def list(self) -> builtins.list[ConnectorInfo]:
+        async with self.ctx.db.session() as s:
+            rows = (await s.scalars(select(ConnectorRow).order_by(ConnectorRow.name))).all()
+            pairs = [(loaded(r), r) for r in rows]
+            counts = await self._open_counts(s)
+        return [self._info(c, r, counts.get(c.source, 0)) for c, r in pairs]
+
+    async def get(self, name: str) -> ConnectorInfo:
+        async with self.ctx.db.session() as s:
+            row = await connector_row(s, name)
+            conn = loaded(row)
+            counts = await self._open_counts(s)
+            return self._info(conn, row, counts.get(conn.source, 0))
+
+    async def _open_counts(self, session: Any) -> dict[str, int]:
+        stmt = (
+            select(AlertRow.source, func.count())
+            .where(OPEN, AlertRow.source.like("connector:%"))
+            .group_by(AlertRow.source)
+        )
+        return {src: int(n) for src, n in (await session.execute(stmt)).all()}
+
+    def _secret_names(self, conn: Loaded) -> builtins.list[str]:
+        if not secret_fields(conn.manifest):
+            return []
+        found = self.ctx.secrets.get(conn.secret_ref)
+        return sorted(k for k, v in (found.reveal() if found else {}).items() if v)
+
+    def _info(self, conn: Loaded, row: ConnectorRow, open_alerts: int) -> ConnectorInfo:
+        m = conn.manifest
+        public = settings_for(m, conn.settings)
+        secrets = self._secret_names(conn)
+        interval = None
+        if m.kind is ConnectorKind.HTTP_POLL:
+            interval = interval_of(m, public)
+        return ConnectorInfo(
+            id=conn.id,
+            name=conn.name,
+            manifest_id=m.id,
+            manifest_name=m.name,
+            manifest_version=m.version,
+            kind=m.kind,
+            enabled=conn.enabled,
+            state=conn.state,
+            last_poll_at=row.last_poll_at,
+            last_success_at=row.last_success_at,
+            last_error=row.last_error or "",
+            failures=conn.failures,
+            counters=conn.counters,
+            settings=public,
+            secrets_set=tuple(secrets),
+            fields=m.settings,
+            open_alerts=open_alerts,
+            interval=interval,
+            next_probe_at=(
+                breaker_of(m).next_probe(conn.failures, conn.last_poll_at)
+                if m.kind is ConnectorKind.HTTP_POLL
+                else None
+            ),
+            missing=tuple(missing_required(m, public, secrets)),
+            version=conn.version,
+            description=m.description,
+        )
+
+    # ---- changes ------------------------------------------------------------------------
+
+    async def add(
+        self,
+        manifest: Manifest | str | Path,
+        *,
+        name: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+        enabled: bool | None = None,
+    ) -> ConnectorInfo:
+        """A new connector from a manifest (object, file path or bundled id)."""
+        m = manifest if isinstance(manifest, Manifest) else find_manifest(str(manifest))
+        name = validate_connector_name(name or m.id)
+        on = m.enabled_by_default if enabled is None else enabled
+        public, secrets = await self._apply(m, {}, {}, settings or {})
+        self._check_runnable(m, public, secrets, on)
+        cid = uuid.uuid4()
+        async with unit_of_work(self.ctx) as tx:
+            if await tx.session.scalar(select(ConnectorRow.id).where(ConnectorRow.name == name)):
+                raise DuplicateError(f"a connector named {name!r} exists")
+            tx.session.add(
+                ConnectorRow(
+                    id=cid,
+                    version=1,
+                    name=name,
+                    manifest_id=m.id,
+                    manifest_version=m.version,
+                    kind=m.kind.value,
+                    enabled=on,
+                    manifest=dict(m.source),
+                    settings=public,
+                    state=ConnectorState.UNKNOWN.value,
+                    last_error="",
+                    failures=0,
+                    counters={},
+                )
+            )
+            await tx.session.flush()
+            after = {"manifest": f"{m.id} {m.version}", "enabled": on, "settings": public}
+            after["secrets"] = sorted(secrets)
+            tx.audit(
+                "create", Entity.CONNECTOR, cid, f"added connector {name} ({m.id})", after=after
+            )
+            tx.changed(Entity.CONNECTOR, Action.CREATED, [cid])
+            if secrets:  # inside the transaction: a keyring failure rolls the row back
+                self.ctx.secrets.put(f"connector:{cid}", Secret(secrets))
+        return await self.get(name)
+
+    async def set(self, name: str, values: Mapping[str, Any]) -> ConnectorInfo:
+        """Change settings (``""`` or None unsets one: its default applies again)."""
+        if not values:
+            raise ValidationError("nothing to set: give KEY=VALUE")
+        async with unit_of_work(self.ctx) as tx:
+            row = await connector_row(tx.session, name)
+            conn = loaded(row)
+            old_secrets = self._secret_values(conn)
+            public, secrets = await self._apply(conn.manifest, conn.settings, old_secrets, values)
+            self._check_runnable(conn.manifest, public, secrets, conn.enabled)
+            changed_secrets = sorted(k for k in set(secrets) | set(old_secrets)
+                                     if secrets.get(k) != old_secrets.get(k))  # fmt: skip
+            tx.audit(
+                "update",
+                Entity.CONNECTOR,
+                row.id,
+                f"changed settings of connector {name}: {', '.join(sorted(values))}",
+                before={"settings": conn.settings},
+                after={"settings": public, "secrets_changed": changed_secrets},
+            )
+            row.settings = public
+            row.updated_at = utcnow()
+            tx.changed(Entity.CONNECTOR, Action.UPDATED, [row.id])
+            if changed_secrets:
+                if secrets:
+                    self.ctx.secrets.put(conn.secret_ref, Secret(secrets))
+                else:
+                    self.ctx.secrets.delete(conn.secret_ref)
+        return await self.get(name)
+
+    async def set_enabled(self, name: str, enabled: bool) -> ConnectorInfo:
+        async with unit_of_work(self.ctx) as tx:
+            row = await connector_row(tx.session, name)
+            conn = loaded(row)
+            if row.enabled == enabled:
+                return await self.get(name)
+            if enabled:
+                public = settings_for(conn.manifest, conn.settings)
+                self._check_runnable(conn.manifest, public, self._secret_values(conn), True)
+            row.enabled = enabled
+            verb = "enabled" if enabled else "disabled"
+            tx.audit(
+                "enable" if enabled else "disable",
+                Entity.CONNECTOR,
+                row.id,
+                f"{verb} connector {name}",
+                before={"enabled": not enabled},
+                after={"enabled": enabled},
+            )
+            tx.changed(Entity.CONNECTOR, Action.UPDATED, [row.id])
+        return await self.get(name)
+
+    async def enable(self, name: str) -> ConnectorInfo:
+        return await self.set_enabled(name, True)
+
+    async def disable(self, name: str) -> ConnectorInfo:
+        return await self.set_enabled(name, False)
+
+    async def remove(self, name: str) -> int:
+        """Delete a connector, its keyring entry; its open alerts are resolved (returned: how
+        many), since nothing would ever clear them."""
+        await self.host.stop_one(name)
+        async with unit_of_work(self.ctx) as tx:
+            row = await connector_row(tx.session, name)
+            conn = loaded(row)
+            tx.audit(
+                "delete",
+                Entity.CONNECTOR,
+                row.id,
+                f"removed connector {name}",
+                before={"manifest": conn.manifest.id, "settings": conn.settings},
+            )
+            await tx.session.execute(delete(ConnectorRow).where(ConnectorRow.id == row.id))
+            tx.changed(Entity.CONNECTOR, Action.DELETED, [row.id])
+        if secret_fields(conn.manifest):
+            self.ctx.secrets.delete(conn.secret_ref)
+        ids = [a.id for a in await self.alerts.list(status="open", source=conn.source, limit=5000)]
+        if ids:
+            await self.alerts.resolve(ids, comment=f"connector {name} removed")
+        return len(ids)
+
+    def _secret_values(self, conn: Loaded) -> dict[str, str]:
+        if not secret_fields(conn.manifest):
+            return {}
+        found = self.ctx.secrets.get(conn.secret_ref)
+        return {k: v for k, v in (found.reveal() if found else {}).items() if v}
+
+    async def _apply(
+        self,
+        m: Manifest,
+        public: Mapping[str, Any],
+        secrets: Mapping[str, str],
+        values: Mapping[str, Any],
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """New (public settings, secret values) after ``values``; each checked by its field."""
+        new_public, new_secrets = dict(public), dict(secrets)
+        for key, value in values.items():
+            f = m.setting(str(key))
+            if f is None:
+                names = ", ".join(x.name for x in m.settings) or "none"
+                raise ValidationError(f"{m.id} has no setting {key!r} (settings: {names})")
+            unset = value is None or (isinstance(value, str) and not value.strip())
+            target: dict[str, Any] = new_secrets if f.secret else new_public
+            if unset:
+                target.pop(f.name, None)
+                continue
+            coerced = f.coerce(value)
+            if f.type is FieldType.CREDENTIAL:
+                cred = await self.credentials.get(coerced)
+                if f.credential_kind and cred.kind.value != f.credential_kind:
+                    raise ValidationError(
+                        f"{f.name}: credential {cred.name} is a {cred.kind.value} credential; "
+                        f"a {f.credential_kind} one is needed"
+                    )
+                coerced = cred.name
+            if f.secret:
+                logs.redact(coerced)
+            target[f.name] = coerced
+        return new_public, new_secrets
+
+    @staticmethod
+    def _check_runnable(
+        m: Manifest, public: Mapping[str, Any], secrets: Mapping[str, str], enabled: bool
+    ) -> None:
+        if m.kind is ConnectorKind.HTTP_POLL:
+            interval_of(m, settings_for(m, public))
+        if not enabled:
+            return
+        missing = missing_required(m, settings_for(m, public), secrets)
+        if missing:
+            raise ValidationError(
+                f"{m.id} needs {', '.join(missing)} before it can be enabled "
+                f"(set {' '.join(f'{x}=...' for x in missing)})"
+            )
+
+    # ---- polling ------------------------------------------------------------------------
+
+    async def plan(self) -> dict[str, float]:
+        """Enabled ``http_poll`` connectors by name, with their poll intervals."""
+        async with self.ctx.db.session() as s:
+            rows = (
+                await s.scalars(
+                    select(ConnectorRow).where(
+                        ConnectorRow.enabled.is_(True),
+                        ConnectorRow.kind == ConnectorKind.HTTP_POLL.value,
+                    )
+                )
+            ).all()
+            conns = [loaded(r) for r in rows]
+        out: dict[str, float] = {}
+        for conn in conns:
+            try:
+                out[conn.name] = interval_of(
+                    conn.manifest, settings_for(conn.manifest, conn.settings)
+                )
+            except ValidationError as exc:
+                log.warning("connector %s is not scheduled: %s", conn.name, exc)
+        return out
+
+    async def _load(self, name: str) -> Loaded:
+        async with self.ctx.db.session() as s:
+            return loaded(await connector_row(s, name))
+
+    async def poll(self, name: str, *, force: bool = False) -> PollReport:
+        """Poll once and submit (see the module docstring). ``force`` polls a disabled
+        connector or one whose breaker is open."""
+        conn = await self._load(name)
+        check_polled(conn)
+        if not conn.enabled and not force:
+            raise ValidationError(f"connector {name} is disabled: enable it (or poll --force)")
+        now = utcnow()
+        breaker = breaker_of(conn.manifest)
+        if not force and breaker.state(conn.failures, conn.last_poll_at, now) is BreakerState.OPEN:
+            probe = breaker.next_probe(conn.failures, conn.last_poll_at)
+            return PollReport(
+                name,
+                ok=False,
+                skipped=True,
+                error=f"circuit open after {conn.failures} failed polls; "
+                f"next try at {probe.isoformat(timespec='seconds') if probe else '?'}",
+                state=conn.state,
+            )
+        report = await self._run(conn)
+        batch = list(report.alerts) + list(report.absent)
+        state = self._state_after(conn, report)
+        batch += self._health(conn, report, state)
+        opened = updated = resolved = 0
+        if batch:
+            result = await self.alerts.submit(batch, now=now)
+            opened, updated, resolved = result.opened, result.updated, result.resolved
+        await self._record(conn, report, state, now)
+        return replace(
+            report, stored=True, opened=opened, updated=updated, resolved=resolved, state=state
+        )
+
+    async def test(self, name: str) -> PollReport:
+        """The alerts one poll would produce (and resolve), stored nowhere."""
+        conn = await self._load(name)
+        check_polled(conn)
+        return await self._run(conn)
+
+    async def _run(self, conn: Loaded) -> PollReport:
+        started = time.perf_counter()
+        secrets: builtins.list[str] = []
+        try:
+            settings, secrets = await self._resolved(conn)
+            poller = HttpPoller(conn.manifest, settings, transport=self.transport, sleep=self.sleep)
+            fetched = await poller.fetch()
+        except OpsError as exc:  # SourceError, a missing credential, the keyring
+            took = (time.perf_counter() - started) * 1000
+            return PollReport(conn.name, ok=False, error=scrub(str(exc), secrets), took_ms=took)
+        mapper = ItemMapper(conn.manifest, conn.name, settings)
+        rule = mapper.mapping.target
+        await self.refresh_targets()
+        alerts: builtins.list[NormalizedAlert] = []
+        seen = {fingerprint(conn.source, HEALTH_KEY, None)}
+        errors: builtins.list[str] = []
+        anonymous = held = 0
+        for item in fetched.items:
+            try:
+                mapped = mapper.map(item)
+            except ItemError as exc:
+                errors.append(scrub(str(exc), secrets))
+                if exc.identity is None:
+                    anonymous += 1
+                else:
+                    key, value = exc.identity
+                    seen.add(fingerprint(conn.source, key, self.targets.resolve(rule, value)))
+                continue
+            alert = mapper.finish(mapped, self.targets.resolve(rule, mapped.target_value))
+            seen.add(alert.fingerprint)
+            if mapped.held:
+                held += 1
+            else:
+                alerts.append(alert)
+        absent: builtins.list[NormalizedAlert] = []
+        note = fetched.note
+        if anonymous:
+            note = f"{anonymous} item(s) without a key: nothing resolved by absence this time"
+        if mapper.mapping.resolve_on_absence and fetched.complete and not anonymous:
+            absent = await self._absent(conn, seen)
+        return PollReport(
+            conn.name,
+            ok=True,
+            items=len(fetched.items),
+            pages=fetched.pages,
+            complete=fetched.complete,
+            alerts=tuple(alerts),
+            absent=tuple(absent),
+            held=held,
+            item_errors=tuple(errors[:ERRORS_KEPT]),
+            item_error_count=len(errors),
+            note=note,
+            took_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    async def _absent(
+        self, conn: Loaded, seen: builtins.set[str]
+    ) -> builtins.list[NormalizedAlert]:
+        out: builtins.list[NormalizedAlert] = []
+        offset = 0
+        while True:
+            page = await self.alerts.list(
+                status="open", source=conn.source, limit=5000, offset=offset
+            )
+            for a in page:
+                if a.fingerprint not in seen:
+                    out.append(
+                        NormalizedAlert(
+                            conn.source,
+                            a.key,
+                            a.severity,
+                            a.summary,
+                            target=a.target,
+                            details=a.details,
+                            clear=True,
+                        )
+                    )
+            if len(page) < 5000:
+                return out
+            offset += len(page)
+
+    async def _resolved(self, conn: Loaded) -> tuple[dict[str, Any], builtins.list[str]]:
+        """Settings with secrets and credentials filled in, and the secret values (to mask)."""
+        m = conn.manifest
+        values: dict[str, Any] = settings_for(m, conn.settings)
+        secrets = self._secret_values(conn)
+        values.update(secrets)
+        hidden = list(secrets.values())
+        for f in m.settings:
+            if f.type is FieldType.CREDENTIAL and values.get(f.name):
+                cred = await self.credentials.get(values[f.name])
+                secret = (await self.credentials.secret(cred.id)).reveal()
+                hidden += [v for v in secret.values() if v]
+                values[f.name] = {**secret, "username": cred.username or "", "name": cred.name}
+        for value in list(hidden):  # as they appear in a URL's query string too
+            hidden += [quote(value, safe=""), quote_plus(value)]
+        for value in hidden:
+            logs.redact(value)
+        return values, hidden
+
+    def _state_after(self, conn: Loaded, report: PollReport) -> ConnectorState:
+        breaker = breaker_of(conn.manifest)
+        if not report.ok:
+            return breaker.health(conn.failures + 1)
+        return breaker.health(0, item_errors=bool(report.item_error_count) or not report.complete)
+
+    def _health(
+        self, conn: Loaded, report: PollReport, state: ConnectorState
+    ) -> builtins.list[NormalizedAlert]:
+        """The ``connector-health`` alert: raised when the breaker opens, cleared after."""
+        failing = state is ConnectorState.FAILING
+        if not failing and conn.state is not ConnectorState.FAILING:
+            return []
+        summary = (
+            f"connector {conn.name} is failing: {report.error}"
+            if failing
+            else f"connector {conn.name} answers again"
+        )
+        return [
+            NormalizedAlert(
+                conn.source,
+                HEALTH_KEY,
+                Severity.MAJOR,
+                summary[:1000],
+                details={"failures": conn.failures + (0 if report.ok else 1)},
+                clear=not failing,
+            )
+        ]
+
+    async def _record(
+        self, conn: Loaded, report: PollReport, state: ConnectorState, now: datetime
+    ) -> None:
+        counters = dict(conn.counters)
+        counters["polls"] = int(counters.get("polls", 0)) + 1
+        counters["failed_polls"] = int(counters.get("failed_polls", 0)) + (not report.ok)
+        counters.update(
+            items=report.items,
+            pages=report.pages,
+            alerts=len(report.alerts),
+            held=report.held,
+            resolved_by_absence=len(report.absent),
+            item_errors=report.item_error_count,
+            took_ms=round(report.took_ms, 1),
+        )
+        values: dict[str, Any] = {
+            "state": state.value,
+            "last_poll_at": now,
+            "counters": counters,
+            "failures": 0 if report.ok else conn.failures + 1,
+        }
+        if report.ok:
+            values["last_success_at"] = now
+            errors = report.item_error_count
+            values["last_error"] = (
+                f"{errors} item(s) could not be mapped, e.g. {report.item_errors[0]}"
+                if errors
+                else report.note
+            )[:2000]
+        else:
+            values["last_error"] = report.error[:2000]
+        await self.save_health(conn.id, values)
+
+    async def save_health(self, connector_id: uuid.UUID, values: Mapping[str, Any]) -> None:
+        """Write health columns without touching the row's version (no config change, no
+        re-plan); the local bus hears of it."""
+        async with self.ctx.db.session() as s:
+            await s.execute(
+                update(_CONNECTORS).where(_CONNECTORS.c.id == connector_id).values(**values)
+            )
+        self.ctx.bus.publish(Changed(Entity.CONNECTOR, Action.UPDATED, (connector_id,)))
+
+    async def refresh_targets(self, *, max_age: float = TARGETS_MAX_AGE) -> TargetIndex:
+        """The inventory's (name, address) pairs, re-read when older than ``max_age``."""
+        if time.monotonic() - self._targets_at < max_age:
+            return self.targets
+        async with self.ctx.db.session() as s:
+            pairs = (await s.execute(select(TargetRow.name, TargetRow.address))).all()
+        self.targets.update((str(n), str(a or "")) for n, a in pairs)
+        self._targets_at = time.monotonic()
+        return self.targets
+
+    # ---- receivers ----------------------------------------------------------------------
+
+    async def start_receivers(self) -> builtins.list[ReceiverStatus]:
+        """Start a receiver for every enabled listening connector (idempotent)."""
+        return await self.host.sync()
+
+    async def stop_receivers(self) -> None:
+        await self.host.stop()
+
+    async def listening(self) -> builtins.list[Loaded]:
+        """Enabled connectors of listening kinds."""
+        async with self.ctx.db.session() as s:
+            rows = (
+                await s.scalars(
+                    select(ConnectorRow)
+                    .where(
+                        ConnectorRow.enabled.is_(True),
+                        ConnectorRow.kind != ConnectorKind.HTTP_POLL.value,
+                    )
+                    .order_by(ConnectorRow.name)
+                )
+            ).all()
+            return [loaded(r) for r in rows]
