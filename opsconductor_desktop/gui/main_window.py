@@ -57,6 +57,7 @@ _PANE_ICONS = {
     "graphsPane": QStyle.StandardPixmap.SP_DesktopIcon,
     "alertsPane": QStyle.StandardPixmap.SP_MessageBoxWarning,
     "monitoringPane": QStyle.StandardPixmap.SP_DriveNetIcon,
+    "connectorsPane": QStyle.StandardPixmap.SP_CommandLink,
     "logsPane": QStyle.StandardPixmap.SP_FileDialogContentsView,
 }
 
@@ -323,7 +324,11 @@ class MainWindow(QMainWindow):
             await asyncio.wait_for(self._stop_polling.wait(), DISPATCHER_DELAY)
         if self._stop_polling.is_set():
             return
-        await self.core.polling.run(self._stop_polling, drain=3.0)
+        await self.core.connectors.start_receivers()  # failures are shown per connector
+        try:
+            await self.core.polling.run(self._stop_polling, drain=3.0)
+        finally:
+            await self.core.connectors.stop_receivers()
 
     async def shutdown(self) -> None:
         """Stop background work, keep the layout; safe to call more than once."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from opsconductor_desktop.gui.alerts.pane import AlertsPane
 from opsconductor_desktop.gui.base import Pane
+from opsconductor_desktop.gui.connectors.pane import ConnectorsPane
 from opsconductor_desktop.gui.graphs.pane import GraphsPane
 from opsconductor_desktop.gui.groups.pane import GroupsPane
 from opsconductor_desktop.gui.jobs.pane import JobsPane
@@ -21,5 +22,6 @@ PANE_CLASSES: tuple[type[Pane], ...] = (
     AlertsPane,
     GraphsPane,
     MonitoringPane,
+    ConnectorsPane,
     LogsPane,
 )

@@ -120,6 +120,7 @@ PANE_SHOTS = {
     "graphsPane": "opsconductor_desktop.gui.graphs.shots:render_graph_shots",
     "alertsPane": "opsconductor_desktop.gui.alerts.shots:render_alert_shots",
     "monitoringPane": "opsconductor_desktop.gui.monitoring.shots:render_monitoring_shots",
+    "connectorsPane": "opsconductor_desktop.gui.connectors.shots:render_connector_shots",
 }
 
 

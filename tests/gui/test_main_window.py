@@ -19,6 +19,7 @@ from opsconductor_desktop.config import load_settings
 from opsconductor_desktop.domain.errors import DatabaseUnavailableError, SchemaTooNewError
 from opsconductor_desktop.gui import tasks
 from opsconductor_desktop.gui.alerts.pane import AlertsPane
+from opsconductor_desktop.gui.connectors.pane import ConnectorsPane
 from opsconductor_desktop.gui.crash import CrashDialog, CrashHandler, build_report, redact
 from opsconductor_desktop.gui.graphs.pane import GraphsPane
 from opsconductor_desktop.gui.groups.pane import GroupsPane
@@ -58,8 +59,17 @@ def window(
 
 
 def test_panes_menus_and_shortcuts(window: MainWindow, drive: Any, screenshot: Shot) -> None:
-    order = [TargetsPane, GroupsPane, JobsPane, AlertsPane, GraphsPane, MonitoringPane, LogsPane]
-    names = ["Targets", "Groups", "Jobs", "Alerts", "Graphs", "Monitoring", "Logs"]
+    order = [
+        TargetsPane,
+        GroupsPane,
+        JobsPane,
+        AlertsPane,
+        GraphsPane,
+        MonitoringPane,
+        ConnectorsPane,
+        LogsPane,
+    ]
+    names = ["Targets", "Groups", "Jobs", "Alerts", "Graphs", "Monitoring", "Connectors", "Logs"]
     assert [type(p) for p in window.panes] == order
     assert [window.switcher.item(i).text() for i in range(window.switcher.count())] == names
     menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
@@ -67,13 +77,14 @@ def test_panes_menus_and_shortcuts(window: MainWindow, drive: Any, screenshot: S
     file_items = [a.text().replace("&", "") for a in menus["File"].actions() if a.text()]
     assert file_items == ["Import targets…", "Export targets…", "Settings…", "Quit"]
     view_items = [a.text() for a in menus["View"].actions() if a.text()]
-    assert view_items[:7] == names
+    assert view_items[:8] == names
     assert "Theme" in [a.text().replace("&", "") for a in menus["View"].actions()]
     edit_items = [a.text().replace("&", "") for a in menus["Edit"].actions()]
     assert "Add target…" in edit_items and "Delete…" in edit_items
     window.activateWindow()
     drive.until(lambda: QApplication.activeWindow() is window)
-    for number, kind in ((2, GroupsPane), (4, AlertsPane), (7, LogsPane), (1, TargetsPane)):
+    keys = ((2, GroupsPane), (4, AlertsPane), (7, ConnectorsPane), (8, LogsPane), (1, TargetsPane))
+    for number, kind in keys:
         QTest.keyClick(window, Qt.Key(Qt.Key.Key_0 + number), Qt.KeyboardModifier.ControlModifier)
         assert isinstance(window.current_pane(), kind)
         assert window.pane_actions[number - 1].isChecked()

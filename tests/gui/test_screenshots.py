@@ -42,6 +42,8 @@ EXPECTED = [
     "dialog-monitor-editor-invalid",
     "dialog-rule-editor",
     "dialog-monitoring-import",
+    "dialog-connector-add",
+    "dialog-connector-test",
     "dialog-job-editor",
     "dialog-job-editor-invalid",
     "dialog-job-run",

@@ -1,0 +1,1 @@
+"""The Connectors pane: alert sources (manifests with settings), their health and tests."""
