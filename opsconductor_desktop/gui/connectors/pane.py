@@ -163,8 +163,12 @@ class ConnectorsPane(Pane):
         self.view = make_table("connectorsTable")
         self.view.setModel(self.proxy)
         self.view.sortByColumn(ConnectorsModel.NAME, Qt.SortOrder.AscendingOrder)
+        header = self.view.horizontalHeader()
+        metrics = header.fontMetrics()
         for column, width in enumerate((150, 80, 130, 60, 80, 140, 140, 60, 75, 300)):
-            self.view.setColumnWidth(column, width)
+            label = str(self.proxy.headerData(column, Qt.Orientation.Horizontal) or "")
+            # never narrower than the (bold, themed) header label and the sort arrow
+            self.view.setColumnWidth(column, max(width, metrics.horizontalAdvance(label) + 36))
         self.view.addAction(self.edit_action)
         self.view.addAction(self.remove_action)
         self.view.doubleClicked.connect(lambda _i: self.edit_connector())
