@@ -49,6 +49,7 @@ from opsconductor_desktop.domain.credentials import Secret
 from opsconductor_desktop.domain.errors import (
     DuplicateError,
     OpsError,
+    SecretStoreError,
     ValidationError,
 )
 from opsconductor_desktop.domain.events import Action, Changed, Entity
@@ -149,7 +150,11 @@ class ConnectorService:
     def _secret_names(self, conn: Loaded) -> builtins.list[str]:
         if not secret_fields(conn.manifest):
             return []
-        found = self.ctx.secrets.get(conn.secret_ref)
+        try:
+            found = self.ctx.secrets.get(conn.secret_ref)
+        except SecretStoreError as exc:  # no keyring here: list the connector, secrets unknown
+            log.info("the secrets of connector %s cannot be read: %s", conn.name, exc)
+            return []
         return sorted(k for k, v in (found.reveal() if found else {}).items() if v)
 
     def _info(self, conn: Loaded, row: ConnectorRow, open_alerts: int) -> ConnectorInfo:

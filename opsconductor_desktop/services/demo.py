@@ -471,6 +471,21 @@ async def _credentials(core: Core, catalogue: Catalogue) -> tuple[frozenset[str]
     return frozenset(wanted), None
 
 
+DEMO_CONNECTORS = (
+    # (manifest id, name, settings): disabled, since the demo's addresses are fictional
+    ("alertmanager", "prod-alertmanager", {"url": "http://alertmanager.ams1.example:9093"}),
+    ("zabbix", "legacy-zabbix", {"url": "https://zabbix.fra2.example"}),
+    ("snmp-trap", "traps", {"address": "0.0.0.0", "port": "1162"}),
+    ("syslog", "syslog", {"address": "0.0.0.0", "port": "5514"}),
+)
+
+
+async def _connectors(core: Core) -> None:
+    """A few alert sources to look at in the Connectors pane (none enabled)."""
+    for manifest, name, settings in DEMO_CONNECTORS:
+        await core.connectors.add(manifest, name=name, settings=settings, enabled=False)
+
+
 async def populate(
     core: Core, *, targets: int = DEFAULT_TARGETS, seed: int = DEFAULT_SEED
 ) -> DemoSummary:
@@ -506,6 +521,7 @@ async def populate(
     await populate_metrics(core, seed=seed)  # graphs and sparklines for a few backbone devices
     await populate_monitoring(core)  # more monitors and the threshold rules
     alerts = await populate_alerts(core, specs)  # through the alert service, as real ones
+    await _connectors(core)
     return DemoSummary(
         targets=len(specs),
         disabled=sum(not s.enabled for s in specs),
