@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# test workers: the CPUs, at least 2 (much of the suite waits on subprocesses and
+# servers) and at most 4 (each worker starts its own PostgreSQL and snmpsim)
+WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -lt 2 ] && n=2; [ $$n -gt 4 ] && n=4; echo $$n)
 
 .PHONY: run test lint bench package smoke clean
 
@@ -16,7 +19,7 @@ run: $(STAMP)
 	$(VENV)/bin/opsconductor gui
 
 test: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(WORKERS) --dist loadfile
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy opsconductor_desktop/domain opsconductor_desktop/drivers opsconductor_desktop/store opsconductor_desktop/runtime opsconductor_desktop/services
 	$(VENV)/bin/lint-imports

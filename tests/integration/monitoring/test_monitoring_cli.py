@@ -118,7 +118,8 @@ def test_agent_runs_until_sigterm_and_drains_quickly(
     cli = [sys.executable, "-m", "opsconductor_desktop"]
     subprocess.run([*cli, "targets", "add", "web1", "127.0.0.1"], env=env, check=True)
     file = tmp_path / "m.yaml"
-    file.write_text(MONITORING_YAML.format(port=listening).replace(", web2", ""))
+    text = MONITORING_YAML.format(port=listening).replace(", web2", "")
+    file.write_text(text.replace("interval: 30", "interval: 5"))  # the first slot within 5 s
     subprocess.run([*cli, "monitors", "import", str(file)], env=env, check=True)
     agent = subprocess.Popen(
         [*cli, "agent", "--status-every", "0"],
@@ -131,7 +132,7 @@ def test_agent_runs_until_sigterm_and_drains_quickly(
         assert "running on" in agent.stderr.readline()
         deadline = time.monotonic() + 60
         checked = False
-        while time.monotonic() < deadline and not checked:  # first slot within 30 s
+        while time.monotonic() < deadline and not checked:
             time.sleep(0.5)
             out = subprocess.run(
                 [*cli, "monitors", "status", "--format", "json"],
