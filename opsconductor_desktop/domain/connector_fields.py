@@ -121,10 +121,19 @@ class SettingField:
     minimum: int | None = None
     maximum: int | None = None
     credential_kind: str | None = None
+    multiple: bool = False  # a credential field naming several credentials, comma-separated
 
     @property
     def secret(self) -> bool:
         return self.type is FieldType.SECRET
+
+    @staticmethod
+    def names(value: Any) -> list[str]:
+        """The credential names of a ``multiple`` field's value (text or a list)."""
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return []
+        return [str(item).strip() for item in items if str(item).strip()]
 
     @property
     def title(self) -> str:
@@ -151,6 +160,8 @@ class SettingField:
             if (low is not None and number < low) or (high is not None and number > high):
                 raise ValidationError(f"{self.name}: {number} is out of range {low}-{high}")
             return number
+        if self.multiple:
+            value = ", ".join(self.names(value))
         text = value if isinstance(value, str) else str(value)
         if len(text) > 4000:
             raise ValidationError(f"{self.name}: longer than 4000 characters")
@@ -178,6 +189,7 @@ _FIELD_KEYS = (
     "min",
     "max",
     "credential_kind",
+    "multiple",
 )
 
 
@@ -205,6 +217,9 @@ def setting_field(data: Any, where: str) -> SettingField:
             raise fail(f"{where}.{k}", "min and max are whole numbers of an int field")
     if data.get("credential_kind") is not None and kind is not FieldType.CREDENTIAL:
         raise fail(f"{where}.credential_kind", "only a credential field has a credential kind")
+    multiple = bool_field(data.get("multiple", False), f"{where}.multiple")
+    if multiple and kind is not FieldType.CREDENTIAL:
+        raise fail(f"{where}.multiple", "only a credential field can name several credentials")
     result = SettingField(
         name=name,
         type=kind,
@@ -217,6 +232,7 @@ def setting_field(data: Any, where: str) -> SettingField:
         credential_kind=(
             str(data["credential_kind"]) if data.get("credential_kind") is not None else None
         ),
+        multiple=multiple,
     )
     if data.get("default") is not None:
         if kind in (FieldType.SECRET, FieldType.CREDENTIAL):

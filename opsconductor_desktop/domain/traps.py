@@ -238,15 +238,18 @@ class TrapRules:
     def rule_for(self, trap_oid: str) -> TrapRule | None:
         return self._by_oid.get(trap_oid)
 
-    def alert_for(self, trap: Trap, target: str | None) -> tuple[NormalizedAlert, TrapRule | None]:
-        """The alert for ``trap`` from ``target`` (None: the sender is no known target)."""
+    def alert_for(
+        self, trap: Trap, target: str | None, extra: Mapping[str, Any] | None = None
+    ) -> tuple[NormalizedAlert, TrapRule | None]:
+        """The alert for ``trap`` from ``target`` (None: the sender is no known target);
+        ``extra`` goes into its details (the receiving connector's name)."""
         rule = self._by_oid.get(trap.trap_oid)
         if rule is None:
-            return unknown_trap_alert(trap, target), None
+            return unknown_trap_alert(trap, target, extra), None
         fields = rule.values(trap.varbinds)
         values = _Values(_builtins(trap, target, rule.name))
         values.update(fields)
-        details = _details(trap)
+        details = _details(trap, extra)
         details.update({"trap": rule.name, "pack": rule.pack, "fields": fields})
         alert = NormalizedAlert(
             source=SOURCE,
@@ -260,7 +263,9 @@ class TrapRules:
         return alert, rule
 
 
-def unknown_trap_alert(trap: Trap, target: str | None) -> NormalizedAlert:
+def unknown_trap_alert(
+    trap: Trap, target: str | None, extra: Mapping[str, Any] | None = None
+) -> NormalizedAlert:
     """A trap no rule names: an ``info`` alert keyed by its OID, var-binds in the details."""
     return NormalizedAlert(
         source=SOURCE,
@@ -268,7 +273,7 @@ def unknown_trap_alert(trap: Trap, target: str | None) -> NormalizedAlert:
         severity=Severity.INFO,
         summary=f"unknown trap {trap.trap_oid} from {target or trap.address}"[:MAX_SUMMARY],
         target=target,
-        details=_details(trap),
+        details=_details(trap, extra),
     )
 
 
@@ -312,8 +317,9 @@ def varbind_details(varbinds: Sequence[VarBind]) -> list[dict[str, Any]]:
     return rows
 
 
-def _details(trap: Trap) -> dict[str, Any]:
-    details: dict[str, Any] = {
+def _details(trap: Trap, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    details: dict[str, Any] = dict(extra or {})
+    details |= {
         "trap_oid": trap.trap_oid,
         "address": trap.address,
         "version": trap.version,

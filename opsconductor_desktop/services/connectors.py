@@ -42,10 +42,11 @@ from opsconductor_desktop.domain.connectors import (
     ConnectorState,
     FieldType,
     Manifest,
+    SettingField,
     missing_required,
     settings_for,
 )
-from opsconductor_desktop.domain.credentials import Secret
+from opsconductor_desktop.domain.credentials import Credential, Secret
 from opsconductor_desktop.domain.errors import (
     DuplicateError,
     OpsError,
@@ -53,7 +54,9 @@ from opsconductor_desktop.domain.errors import (
     ValidationError,
 )
 from opsconductor_desktop.domain.events import Action, Changed, Entity
+from opsconductor_desktop.domain.syslog.rules import SOURCE as SYSLOG_SOURCE
 from opsconductor_desktop.domain.timeutil import utcnow
+from opsconductor_desktop.domain.traps import SOURCE as TRAP_SOURCE
 from opsconductor_desktop.runtime.connectors.breaker import BreakerState
 from opsconductor_desktop.runtime.connectors.http_poll import HttpPoller
 from opsconductor_desktop.runtime.connectors.mapping import ItemError, ItemMapper
@@ -90,6 +93,7 @@ log = logging.getLogger(__name__)
 HEALTH_KEY = "connector-health"
 TARGETS_MAX_AGE = 30.0  # seconds a target index is reused
 ERRORS_KEPT = 20  # item errors listed in a report
+LISTENER_SOURCES = (TRAP_SOURCE, SYSLOG_SOURCE)
 _CONNECTORS = table_of(ConnectorRow)
 
 
@@ -130,22 +134,35 @@ class ConnectorService:
             rows = (await s.scalars(select(ConnectorRow).order_by(ConnectorRow.name))).all()
             pairs = [(loaded(r), r) for r in rows]
             counts = await self._open_counts(s)
-        return [self._info(c, r, counts.get(c.source, 0)) for c, r in pairs]
+        return [self._info(c, r, counts.get(c.name, 0)) for c, r in pairs]
 
     async def get(self, name: str) -> ConnectorInfo:
         async with self.ctx.db.session() as s:
             row = await connector_row(s, name)
             conn = loaded(row)
             counts = await self._open_counts(s)
-            return self._info(conn, row, counts.get(conn.source, 0))
+            return self._info(conn, row, counts.get(conn.name, 0))
 
     async def _open_counts(self, session: Any) -> dict[str, int]:
-        stmt = (
+        """Open alerts per connector name: polled and webhook sources by their source
+        (``connector:<name>``); trap and syslog alerts (sources ``trap`` and ``syslog``,
+        shared by every such listener so that one problem is one alert) by the connector
+        named in their details."""
+        prefix = len("connector:")
+        polled = (
             select(AlertRow.source, func.count())
             .where(OPEN, AlertRow.source.like("connector:%"))
             .group_by(AlertRow.source)
         )
-        return {src: int(n) for src, n in (await session.execute(stmt)).all()}
+        counts = {src[prefix:]: int(n) for src, n in (await session.execute(polled)).all()}
+        by = AlertRow.details["connector"].as_string()
+        listened = (
+            select(by, func.count()).where(OPEN, AlertRow.source.in_(LISTENER_SOURCES)).group_by(by)
+        )
+        for name, n in (await session.execute(listened)).all():
+            if name:
+                counts[name] = counts.get(name, 0) + int(n)
+        return counts
 
     def _secret_names(self, conn: Loaded) -> builtins.list[str]:
         if not secret_fields(conn.manifest):
@@ -349,17 +366,23 @@ class ConnectorService:
                 continue
             coerced = f.coerce(value)
             if f.type is FieldType.CREDENTIAL:
-                cred = await self.credentials.get(coerced)
-                if f.credential_kind and cred.kind.value != f.credential_kind:
-                    raise ValidationError(
-                        f"{f.name}: credential {cred.name} is a {cred.kind.value} credential; "
-                        f"a {f.credential_kind} one is needed"
-                    )
-                coerced = cred.name
+                wanted = f.names(coerced) if f.multiple else [coerced]
+                found = [await self._credential_for(f, ref) for ref in wanted]
+                coerced = ", ".join(c.name for c in found)
             if f.secret:
                 logs.redact(coerced)
             target[f.name] = coerced
         return new_public, new_secrets
+
+    async def _credential_for(self, f: SettingField, ref: str) -> Credential:
+        """The stored credential ``ref`` names, of the kind the field asks for."""
+        cred = await self.credentials.get(ref)
+        if f.credential_kind and cred.kind.value != f.credential_kind:
+            raise ValidationError(
+                f"{f.name}: credential {cred.name} is a {cred.kind.value} credential; "
+                f"a {f.credential_kind} one is needed"
+            )
+        return cred
 
     @staticmethod
     def _check_runnable(
@@ -532,10 +555,23 @@ class ConnectorService:
         hidden = list(secrets.values())
         for f in m.settings:
             if f.type is FieldType.CREDENTIAL and values.get(f.name):
-                cred = await self.credentials.get(values[f.name])
-                secret = (await self.credentials.secret(cred.id)).reveal()
-                hidden += [v for v in secret.values() if v]
-                values[f.name] = {**secret, "username": cred.username or "", "name": cred.name}
+                refs = f.names(values[f.name]) if f.multiple else [values[f.name]]
+                resolved = []
+                for ref in refs:
+                    cred = await self._credential_for(f, ref)
+                    secret = (await self.credentials.secret(cred.id)).reveal()
+                    hidden += [v for v in secret.values() if v]
+                    resolved.append(
+                        {
+                            **secret,
+                            "username": cred.username or "",
+                            "name": cred.name,
+                            "kind": cred.kind.value,
+                            "auth_protocol": cred.auth_protocol or "none",
+                            "priv_protocol": cred.priv_protocol or "none",
+                        }
+                    )
+                values[f.name] = resolved if f.multiple else resolved[0]
         for value in list(hidden):  # as they appear in a URL's query string too
             hidden += [quote(value, safe=""), quote_plus(value)]
         for value in hidden:

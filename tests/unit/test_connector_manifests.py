@@ -229,6 +229,22 @@ def test_setting_values_are_checked_by_type() -> None:
     choice = SettingField("p", FieldType.CHOICE, choices=("udp", "tcp"))
     with pytest.raises(ValidationError, match="one of udp, tcp"):
         choice.coerce("sctp")
+    users = SettingField("v3_users", FieldType.CREDENTIAL, multiple=True)
+    assert users.coerce(" a ,b,, c") == "a, b, c"
+    assert users.coerce(["a", "b"]) == "a, b" and users.names("a, b") == ["a", "b"]
+
+
+def test_only_a_credential_field_names_several() -> None:
+    base = {"id": "x", "name": "X", "version": "1", "kind": "syslog"}
+    field = {"name": "users", "type": "string", "multiple": True}
+    with pytest.raises(ValidationError, match="only a credential field can name several"):
+        parse_manifest({**base, "settings": [field]})
+    field = {"name": "users", "type": "credential", "multiple": "yes"}
+    with pytest.raises(ValidationError, match="expected true or false"):
+        parse_manifest({**base, "settings": [field]})
+    field = {"name": "users", "type": "credential", "multiple": True}
+    (parsed,) = parse_manifest({**base, "settings": [field]}).settings
+    assert parsed.multiple
 
 
 # ---- mapping -------------------------------------------------------------------------------

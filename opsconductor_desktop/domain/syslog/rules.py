@@ -38,6 +38,8 @@ RULE_FIELDS = (
     "facility", "syslog_severity",
 )  # fmt: skip
 
+SOURCE = "syslog"  # the source of syslog alerts, whichever connector received them
+
 
 @dataclass(frozen=True, slots=True)
 class Template:
@@ -218,7 +220,7 @@ def evaluate(
     *,
     address: str,
     target: str | None,
-    source: str = "syslog",
+    source: str = SOURCE,
     extra: Mapping[str, Any] | None = None,
 ) -> NormalizedAlert | None:
     """The alert (or clear) of the first rule that matches ``msg``; None when none does.

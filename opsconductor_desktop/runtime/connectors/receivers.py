@@ -61,10 +61,23 @@ def syslog_factory(setup: ReceiverSetup) -> Receiver:
 
 
 def trap_factory(setup: ReceiverSetup) -> Receiver:
-    """v1/v2c by community; SNMPv3 users are not configurable through a connector yet."""
+    """v1/v2c by community; SNMPv3 users from the stored SNMPv3 credentials the
+    ``v3_users`` setting names (resolved by the connector service: user name, protocols,
+    keys)."""
     from opsconductor_desktop.runtime.receivers.traps import TrapReceiver
 
-    return TrapReceiver(setup.settings, setup.sink, setup.lookup, name=setup.name)
+    users = [
+        (
+            cred.get("username") or cred.get("name"),
+            cred.get("auth_protocol") or "none",
+            cred.get("auth_key"),
+            cred.get("priv_protocol") or "none",
+            cred.get("priv_key"),
+        )
+        for cred in setup.settings.get("v3_users") or ()
+        if isinstance(cred, Mapping)
+    ]
+    return TrapReceiver(setup.settings, setup.sink, setup.lookup, name=setup.name, users=users)
 
 
 def default_factories() -> dict[str, ReceiverFactory]:

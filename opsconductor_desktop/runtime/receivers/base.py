@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -109,7 +109,7 @@ class AlertBatcher:
     ``put`` never blocks the receiving protocol: a full queue drops and counts. ``run``
     flushes every ``interval`` seconds (or when ``batch`` alerts wait); ``close`` flushes
     what is left. Floods are summarized: when drops happened in a window, one alert
-    ``flood:<source>`` says how many (``summary_source`` names the source in it).
+    keyed ``flood`` says how many; ``extra`` goes into its details (the connector's name).
     """
 
     def __init__(
@@ -121,8 +121,10 @@ class AlertBatcher:
         max_queue: int = 10_000,
         batch: int = 1_000,
         interval: float = 0.5,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         self.sink = sink
+        self.extra = dict(extra or {})
         self.counters = counters
         self.source = source
         self.max_queue = max_queue
@@ -157,7 +159,11 @@ class AlertBatcher:
                     key="flood",
                     severity=Severity.WARNING,
                     summary=f"{self.source}: flood control dropped {n} message(s)",
-                    details={"dropped": n, "dropped_total": self.counters.dropped},
+                    details={
+                        **self.extra,
+                        "dropped": n,
+                        "dropped_total": self.counters.dropped,
+                    },
                 )
             )
         if not batch:

@@ -56,6 +56,7 @@ from opsconductor_desktop.domain.syslog import (
     parse_rule,
     summary_of,
 )
+from opsconductor_desktop.domain.syslog.rules import SOURCE as SYSLOG_SOURCE
 from opsconductor_desktop.domain.timeutil import utcnow
 from opsconductor_desktop.runtime.receivers.base import (
     AlertBatcher,
@@ -68,7 +69,6 @@ from opsconductor_desktop.runtime.receivers.base import (
 
 log = logging.getLogger(__name__)
 
-SOURCE = "syslog"
 PROTOCOLS = ("udp", "tcp")
 HIGH_PORT = 5514  # what a bind failure suggests
 MAX_RULES_BYTES = 1 << 20
@@ -301,10 +301,11 @@ class SyslogReceiver:
         self._batcher = AlertBatcher(
             sink,
             self.counters,
-            source=SOURCE,
+            source=SYSLOG_SOURCE,
             max_queue=MAX_QUEUE,
             batch=BATCH,
             interval=BATCH_INTERVAL,
+            extra={"connector": self.name},
         )
         self._udp: asyncio.DatagramTransport | None = None
         self._server: asyncio.Server | None = None

@@ -327,6 +327,7 @@ class TrapReceiver:
         self.recent = RecentList()
         self._sink = sink
         self._lookup = lookup
+        self._extra = {"connector": name}
         self._gate = FloodGate(self.settings.rate, self.settings.burst)
         self._v3_gate = FloodGate(self.settings.v3_rate, self.settings.burst)
         self._batcher = self._new_batcher()
@@ -343,6 +344,7 @@ class TrapReceiver:
             max_queue=MAX_QUEUE,
             batch=BATCH,
             interval=BATCH_INTERVAL,
+            extra={"connector": self.name},
         )
 
     async def _submit(self, batch: Sequence[NormalizedAlert]) -> None:
@@ -463,7 +465,7 @@ class TrapReceiver:
         agent = trap.agent_address
         if target is None and agent and agent not in (trap.address, "0.0.0.0"):
             target = self._lookup(agent)  # a v1 trap relayed by another host
-        alert, rule = self.rules.alert_for(trap, target)
+        alert, rule = self.rules.alert_for(trap, target, self._extra)
         if rule is None:
             self.counters.unknown += 1
             self.recent.add(
