@@ -11,10 +11,11 @@ import contextvars
 import json
 import logging
 import logging.handlers
+import re
 import sys
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,8 @@ from typing import Any
 
 _correlation: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
 _secrets: set[str] = set()
+_pattern: re.Pattern[str] | None = None  # every secret, compiled on first use after a change
+WHOLE_TOKEN = 8  # shorter secrets are masked only as whole tokens (see ``_compile``)
 
 MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 5
@@ -46,20 +49,46 @@ def operation(name: str, logger: logging.Logger | None = None) -> Iterator[str]:
 
 def redact(secret: str) -> None:
     """Register a secret value so that no log record ever shows it."""
-    if secret and len(secret) >= 3:
+    global _pattern
+    if secret and len(secret) >= 3 and secret not in _secrets:
         _secrets.add(secret)
+        _pattern = None
+
+
+def _compile(secrets: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern for every secret, longest first. A secret shorter than ``WHOLE_TOKEN``
+    is masked only where it stands alone (not inside a longer word or number): a community
+    ``lab`` must not turn "Unavailable" into "Unavai***le", while ``community=lab`` or
+    ``lab@10.0.0.1`` still hide it. Longer secrets are masked wherever they appear."""
+    parts = []
+    for secret in sorted(secrets, key=len, reverse=True):
+        escaped = re.escape(secret)
+        if len(secret) < WHOLE_TOKEN:
+            escaped = rf"(?<![A-Za-z0-9]){escaped}(?![A-Za-z0-9])"
+        parts.append(escaped)
+    return re.compile("|".join(parts)) if parts else None
 
 
 def _scrub(text: str) -> str:
-    for secret in _secrets:
-        if secret in text:
-            text = text.replace(secret, "***")
-    return text
+    global _pattern
+    pattern = _pattern
+    if pattern is None:
+        if not _secrets:
+            return text
+        pattern = _pattern = _compile(tuple(_secrets))
+    return pattern.sub("***", text) if pattern is not None else text
 
 
 def scrub(text: str) -> str:
     """``text`` with every registered secret masked (crash reports, messages shown)."""
     return _scrub(text)
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with ``secrets`` (those of 3 characters or more; short ones as whole
+    tokens, see ``_compile``) and every registered secret masked."""
+    pattern = _compile([s for s in secrets if s and len(s) >= 3])
+    return _scrub(pattern.sub("***", text) if pattern is not None else text)
 
 
 class _ContextFilter(logging.Filter):

@@ -38,10 +38,7 @@ UPKEEP = 30.0
 
 def scrub(text: str, secrets: Sequence[str]) -> str:
     """A message with every secret value masked (and the ones registered with ``logs``)."""
-    for value in secrets:
-        if value and len(value) >= 3:
-            text = text.replace(value, "***")
-    return logs.scrub(text)
+    return logs.mask(text, secrets)
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,3 +49,13 @@ def test_traceback_kept_and_secrets_redacted(log_file: Path) -> None:
     (entry,) = [e for e in entries(log_file) if e["category"] == "opsconductor.test"]
     assert "RuntimeError" in entry["exc"]  # type: ignore[operator]
     assert "hunter2-very-secret" not in log_file.read_text()
+
+
+def test_short_secrets_are_masked_as_whole_tokens_only() -> None:
+    logs.redact("lab")  # a short community: masked where it stands alone
+    logs.redact("s3cret-Passw0rd")  # a long one: masked wherever it appears
+    assert logs.scrub("127.0.0.1 Unavailable") == "127.0.0.1 Unavailable"
+    assert logs.scrub("community=lab, user lab@r1") == "community=***, user ***@r1"
+    assert logs.scrub("xs3cret-Passw0rdx") == "x***x"
+    assert logs.mask("token abc in abcdef", ["abc"]) == "token *** in abcdef"
+    assert logs.mask("?token=ab%2Fcd&x", ["ab%2Fcd", ""]) == "?token=***&x"
