@@ -20,6 +20,7 @@ from opsconductor_desktop import __version__, logs
 from opsconductor_desktop.domain import rules as rule_lang
 from opsconductor_desktop.domain.alerts import Severity
 from opsconductor_desktop.domain.credentials import SECRET_FIELDS, parse_credential_kind
+from opsconductor_desktop.domain.display import number_text, seconds_text
 from opsconductor_desktop.domain.errors import OpsError, ValidationError
 from opsconductor_desktop.domain.groups import GroupSpec
 from opsconductor_desktop.domain.silences import Matchers, Weekly, parse_duration
@@ -975,8 +976,8 @@ async def cmd_monitors_list(core: Core, args: argparse.Namespace) -> int:
                 m.name,
                 m.monitor.kind.value,
                 "yes" if m.monitor.enabled else "no",
-                f"{m.monitor.interval:g}s",
-                f"{m.monitor.timeout:g}s",
+                seconds_text(m.monitor.interval),
+                seconds_text(m.monitor.timeout),
                 m.monitor.retries,
                 _selection_text(m.monitor.select),
                 ", ".join(x.name for x in m.monitor.metrics)
@@ -1077,13 +1078,13 @@ async def cmd_rules_list(core: Core, args: argparse.Namespace) -> int:
         r = info.rule
         hold = f"{r.for_checks} checks" if r.for_checks > 1 else ""
         if r.for_seconds:
-            hold = (hold + " and " if hold else "") + f"{r.for_seconds:g}s"
-        clear = "" if r.clear_threshold is None else f"{r.clear_threshold:g}"
+            hold = (hold + " and " if hold else "") + seconds_text(r.for_seconds)
+        clear = "" if r.clear_threshold is None else number_text(r.clear_threshold)
         rows.append(
             (
                 r.name,
                 "yes" if r.enabled else "no",
-                f"{r.metric} {r.op} {r.threshold:g}",
+                f"{r.metric} {r.op} {number_text(r.threshold)}",
                 clear,
                 hold,
                 r.severity.label,
@@ -1144,7 +1145,7 @@ async def cmd_poll(core: Core, args: argparse.Namespace) -> int:
                     r.monitor,
                     "ok" if r.ok else "FAILED",
                     f"{r.duration_ms:.0f} ms",
-                    ", ".join(f"{k}={v:g}" for k, v in r.samples[:6])
+                    ", ".join(f"{k}={number_text(v)}" for k, v in r.samples[:6])
                     + (" ..." if len(r.samples) > 6 else ""),
                     r.error,
                 )
@@ -1333,7 +1334,7 @@ async def cmd_connectors_show(core: Core, args: argparse.Namespace) -> int:
         ("kind", c.kind.value),
         ("enabled", "yes" if c.enabled else "no"),
         ("state", c.state.value),
-        ("interval", f"{c.interval:g}s" if c.interval else ""),
+        ("interval", seconds_text(c.interval) if c.interval else ""),
         ("last poll", _local(c.last_poll_at)),
         ("last success", _local(c.last_success_at)),
         ("failures", c.failures),

@@ -15,6 +15,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyM
 from PySide6.QtWidgets import QWidget
 
 from opsconductor_desktop.domain.alerts import Severity
+from opsconductor_desktop.domain.display import number_text, seconds_text
 from opsconductor_desktop.domain.jobs import Selection
 from opsconductor_desktop.domain.monitors import Monitor, MonitorKind, SnmpMetric
 from opsconductor_desktop.domain.thresholds import AlertRule
@@ -26,8 +27,6 @@ from opsconductor_desktop.gui.monitoring.common import (
     OK_COLOURS,
     PARTIAL_COLOURS,
     brush,
-    number_text,
-    seconds_text,
     selection_text,
     state_icon,
 )

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from opsconductor_desktop.domain.display import seconds_text
 from opsconductor_desktop.domain.groups import Group
 from opsconductor_desktop.domain.jobs import Selection
 from opsconductor_desktop.domain.monitors import (
@@ -46,7 +47,6 @@ from opsconductor_desktop.gui.jobs.selection import SelectionPicker
 from opsconductor_desktop.gui.monitoring.common import (
     IntField,
     put,
-    seconds_text,
     to_text,
     to_value,
 )

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from opsconductor_desktop.domain.alerts import Severity
+from opsconductor_desktop.domain.display import seconds_text
 from opsconductor_desktop.domain.groups import Group
 from opsconductor_desktop.domain.jobs import COMPARATORS
 from opsconductor_desktop.domain.targets import Target
@@ -41,7 +42,6 @@ from opsconductor_desktop.gui.jobs.selection import SelectionPicker
 from opsconductor_desktop.gui.monitoring.common import (
     IntField,
     put,
-    seconds_text,
     to_text,
     to_value,
 )

@@ -78,7 +78,7 @@ def test_import_list_poll_and_remove(
     (monitor,) = json.loads(out)
     assert monitor["name"] == "svc" and monitor["port"] == listening
     code, out, _ = run(capsys, db_url, "rules", "list")
-    assert "tcp_connect_ms > 5000" in out and "warning" in out
+    assert "tcp_connect_ms > 5000" in out and "warning" in out and " 2m " in out  # for: 2m
 
     code, out, _ = run(capsys, db_url, "poll", "--once", "--all", "--format", "json")
     report = json.loads(out)
