@@ -9,26 +9,35 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from PySide6.QtWidgets import QLineEdit, QMessageBox, QWidget
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QComboBox, QLineEdit, QMessageBox, QToolButton, QWidget
 
+from opsconductor_desktop.domain.connectors import FieldType, SettingField
+from opsconductor_desktop.domain.credentials import CredentialKind, Secret
 from opsconductor_desktop.domain.targets import TargetKind, TargetSpec
+from opsconductor_desktop.gui.connectors import dialogs as dialogs_module
 from opsconductor_desktop.gui.connectors.dialogs import ConnectorDialog, PollPreviewDialog
 from opsconductor_desktop.gui.connectors.models import ConnectorsModel
 from opsconductor_desktop.gui.connectors.pane import ConnectorsPane
-from opsconductor_desktop.gui.connectors.settings_form import SettingsForm
+from opsconductor_desktop.gui.connectors.settings_form import CredentialsEdit, SettingsForm
 from opsconductor_desktop.gui.connectors.shots import render_connector_shots
+from opsconductor_desktop.gui.monitoring.common import INVALID_STYLE
 from opsconductor_desktop.services.app import Core
 
 Driver = Any  # tests/gui/conftest.py: Driver (run, until, settle, find)
 TOKEN = "am-token-0123456789"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+BUNDLED = ROOT / "resources" / "connectors"
+WHERE_TO_ADD = "add one in File → Settings… → Credentials"
 
 
 def am_alert(name: str, instance: str, severity: str, summary: str) -> dict[str, Any]:
@@ -334,3 +343,293 @@ def test_screenshots(
     paths = drive.run(render_connector_shots(pane, pane, out, shoot))
     assert [p.name for p in paths] == ["dialog-connector-add.png", "dialog-connector-test.png"]
     assert all(p.stat().st_size > 5000 for p in paths)
+
+
+# ---- credential fields and manifest files -------------------------------------------------
+
+
+def _store_credentials(drive: Driver, core: Core) -> None:
+    """Two SNMPv3 credentials, one SSH password and one API token, stored for real."""
+    keys = Secret({"auth_key": "trap-auth-key-2026", "priv_key": "trap-priv-key-2026"})
+    for name, user in (("noc-traps", "noctrap"), ("core-traps", "coretrap")):
+        drive.run(
+            core.credentials.create(
+                name, CredentialKind.SNMPV3, keys, username=user,
+                auth_protocol="sha", priv_protocol="aes",
+            )
+        )  # fmt: skip
+    drive.run(
+        core.credentials.create(
+            "ssh-admin", CredentialKind.SSH_PASSWORD, Secret({"password": "x" * 12}), username="a"
+        )
+    )
+    drive.run(core.credentials.create("api-token", CredentialKind.TOKEN, Secret({"token": TOKEN})))
+
+
+def _choose_manifest(dialog: ConnectorDialog, manifest_id: str) -> None:
+    dialog.manifest_combo.setCurrentIndex([m.id for m in dialog.manifests].index(manifest_id))
+
+
+def _open_menu(drive: Driver, edit: CredentialsEdit) -> None:
+    """Pop the Choose… menu up as the button does, but without its blocking exec()."""
+    edit.menu.popup(edit.button.mapToGlobal(QPoint(0, edit.button.height())))
+    drive.until(edit.menu.isVisible)
+
+
+def _checks(edit: CredentialsEdit) -> dict[str, bool]:
+    return {name: a.isChecked() for name, a in edit.actions_by_name().items()}
+
+
+def _click(edit: CredentialsEdit, name: str) -> None:
+    """Click a credential in the open menu with the mouse, as an operator ticks it."""
+    action = edit.actions_by_name()[name]
+    where = edit.menu.actionGeometry(action).center()
+    QTest.mouseClick(edit.menu, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, where)
+
+
+def test_trap_v3_users_are_ticked_from_stored_snmpv3_credentials(
+    drive: Driver,
+    core: Core,
+    pane: ConnectorsPane,
+    screenshot: Callable[[QWidget, str], Path],
+) -> None:
+    _store_credentials(drive, core)
+    pane.add_action.trigger()
+    dialog: ConnectorDialog = _wait_dialog(drive, pane, ConnectorDialog)
+    _choose_manifest(dialog, "snmp-trap")
+    users = dialog.form.editors["v3_users"]
+    assert isinstance(users, CredentialsEdit)
+    assert dialog.findChild(CredentialsEdit, "setting_v3_users") is users
+    assert dialog.findChild(QLineEdit, "setting_v3_users_names") is users.line
+    button = dialog.findChild(QToolButton, "setting_v3_users_choose")
+    assert button is users.button and button.text() == "Choose…" and button.isEnabled()
+    assert "SNMPv3 credentials" in users.toolTip()
+    assert list(users.actions_by_name()) == ["core-traps", "noc-traps"], "snmpv3 ones only"
+    assert [a.text() for a in users.menu.actions()] == [
+        "core-traps  (coretrap)",
+        "noc-traps  (noctrap)",
+    ]
+
+    _open_menu(drive, users)
+    assert _checks(users) == {"core-traps": False, "noc-traps": False}
+    _click(users, "noc-traps")
+    assert users.menu.isVisible(), "ticking keeps the menu open for the next one"
+    _click(users, "core-traps")
+    assert users.text() == "noc-traps, core-traps", "in the order ticked"
+    _click(users, "noc-traps")  # unticked: removed, the other stays
+    assert users.text() == "core-traps"
+    _click(users, "noc-traps")
+    assert users.text() == "core-traps, noc-traps"
+    assert _checks(users) == {"core-traps": True, "noc-traps": True}
+    screenshot(users.menu, "connectors-trap-v3-users-menu")
+    users.menu.hide()
+
+    dialog.name_edit.setText("traps")
+    screenshot(dialog, "connectors-trap-v3-users")
+    dialog.save_button.click()
+    drive.until(lambda: "traps" in _names(pane) and pane.dialog is None)
+    info = drive.run(core.connectors.get("traps"))
+    assert info.settings["v3_users"] == "core-traps, noc-traps"
+
+    pane.select_name("traps")
+    pane.edit_action.trigger()
+    dialog = _wait_dialog(drive, pane, ConnectorDialog)
+    users = dialog.form.editors["v3_users"]
+    assert isinstance(users, CredentialsEdit) and users.text() == "core-traps, noc-traps"
+    _open_menu(drive, users)
+    assert _checks(users) == {"core-traps": True, "noc-traps": True}
+    users.menu.hide()
+    users.line.setText("noc-traps")  # typed by hand: the checks follow the text
+    _open_menu(drive, users)
+    assert _checks(users) == {"core-traps": False, "noc-traps": True}
+    users.menu.hide()
+    assert dialog.form.changes() == {"v3_users": "noc-traps"}
+    dialog.save_button.click()
+    drive.until(lambda: pane.dialog is None)
+    assert drive.run(core.connectors.get("traps")).settings["v3_users"] == "noc-traps"
+
+
+def test_a_typed_credential_of_the_wrong_kind_is_refused_naming_the_field(
+    drive: Driver, core: Core, pane: ConnectorsPane
+) -> None:
+    _store_credentials(drive, core)
+    pane.add_action.trigger()
+    dialog: ConnectorDialog = _wait_dialog(drive, pane, ConnectorDialog)
+    _choose_manifest(dialog, "snmp-trap")
+    users = dialog.form.editors["v3_users"]
+    assert isinstance(users, CredentialsEdit)
+    users.line.setText("noc-traps, ssh-admin")
+    dialog.save_button.click()
+    drive.until(dialog.error_label.isVisible)
+    text = dialog.error_label.text()
+    assert text.startswith("v3_users") and "ssh-password credential" in text, text
+    assert users.line.styleSheet() == INVALID_STYLE, "the line edit is framed"
+    assert not users.styleSheet(), "not the button as well"
+    dialog.reject()
+    drive.until(lambda: pane.dialog is None)
+    assert _names(pane) == []
+
+
+def test_with_no_snmpv3_credential_the_picker_says_where_to_add_one(
+    drive: Driver,
+    core: Core,
+    pane: ConnectorsPane,
+    screenshot: Callable[[QWidget, str], Path],
+) -> None:
+    drive.run(core.credentials.create("api-token", CredentialKind.TOKEN, Secret({"token": TOKEN})))
+    pane.add_action.trigger()
+    dialog: ConnectorDialog = _wait_dialog(drive, pane, ConnectorDialog)
+    _choose_manifest(dialog, "snmp-trap")
+    users = dialog.form.editors["v3_users"]
+    assert isinstance(users, CredentialsEdit) and users.actions_by_name() == {}
+    assert not users.button.isEnabled()
+    placeholder = users.line.placeholderText()
+    assert placeholder == f"no snmpv3 credentials: {WHERE_TO_ADD}"
+    room = users.line.contentsRect().width() - 2 * users.line.height()  # less the clear button
+    assert users.line.fontMetrics().horizontalAdvance(placeholder) < room, "shown whole"
+    screenshot(dialog, "connectors-trap-v3-users-none")
+    dialog.reject()
+    drive.until(lambda: pane.dialog is None)
+
+
+def test_credential_fields_offer_the_stored_credentials_of_their_kind(
+    qtbot: Any, drive: Driver, gui_core: Core
+) -> None:
+    _store_credentials(drive, gui_core)
+    credentials = drive.run(gui_core.credentials.list())
+    fields = [
+        SettingField("login", FieldType.CREDENTIAL, credential_kind="token", help="API login"),
+        SettingField("any", FieldType.CREDENTIAL),
+        SettingField("community", FieldType.CREDENTIAL, credential_kind="snmp-community"),
+        SettingField("v3", FieldType.CREDENTIAL, credential_kind="snmpv3", multiple=True),
+        SettingField("v2", FieldType.CREDENTIAL, credential_kind="snmp-community", multiple=True),
+    ]
+    form = SettingsForm(
+        fields, {"login": "old-token", "v3": ["noc-traps"]}, credentials=credentials
+    )
+    qtbot.addWidget(form)
+    login, any_kind, community = (form.editors[n] for n in ("login", "any", "community"))
+    assert isinstance(login, QComboBox) and login.isEditable()
+    assert login.objectName() == "setting_login" and login.toolTip() == "API login"
+    assert [login.itemText(i) for i in range(login.count())] == ["", "api-token"]
+    assert login.currentText() == "old-token", "a stored name not listed is still shown"
+    login.setCurrentIndex(1)
+    assert isinstance(any_kind, QComboBox)
+    everything = [any_kind.itemText(i) for i in range(any_kind.count())]
+    assert everything == ["", "api-token", "core-traps", "noc-traps", "ssh-admin"]
+    assert isinstance(community, QComboBox) and community.count() == 1
+    line = community.lineEdit()
+    assert line is not None
+    assert line.placeholderText() == f"no snmp-community credentials: {WHERE_TO_ADD}"
+    v2 = form.editors["v2"]
+    assert isinstance(v2, CredentialsEdit) and not v2.button.isEnabled()
+    assert WHERE_TO_ADD in v2.line.placeholderText()
+    assert "snmp-community" in v2.line.placeholderText()
+
+    assert form.values() == {"login": "api-token", "v3": "noc-traps"}
+    assert form.changes() == {"login": "api-token"}, "the list value is the same names"
+    v3 = form.editors["v3"]
+    assert isinstance(v3, CredentialsEdit)
+    v3.line.setText("noc-traps,core-traps")
+    assert form.changes() == {"login": "api-token", "v3": "noc-traps,core-traps"}
+    form.mark_invalid("v3")
+    assert v3.line.styleSheet() and not login.styleSheet()
+    form.mark_invalid("login")
+    assert login.styleSheet() and not v3.line.styleSheet()
+
+
+def _manifest_copy(tmp_path: Path, name: str, manifest_id: str, extra: str = "") -> Path:
+    """The bundled generic-json manifest under another id and name (plus ``extra`` lines
+    after its version)."""
+    text = (BUNDLED / "generic-json.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: generic-json", f"id: {manifest_id}")
+    text = text.replace("name: Generic JSON alert list", f"name: {manifest_id} alerts")
+    text = text.replace('version: "1.0"\n', f'version: "1.0"\n{extra}')
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _combo_texts(dialog: ConnectorDialog) -> list[str]:
+    combo = dialog.manifest_combo
+    return [combo.itemText(i) for i in range(combo.count())]
+
+
+def test_add_manifest_file_selects_it_and_a_bad_one_says_where(
+    drive: Driver, core: Core, pane: ConnectorsPane, tmp_path: Path
+) -> None:
+    pane.add_action.trigger()
+    dialog: ConnectorDialog = _wait_dialog(drive, pane, ConnectorDialog)
+    bundled = _combo_texts(dialog)
+    good = _manifest_copy(tmp_path, "acme.yaml", "acme-json")
+    dialog.add_manifest_file(good)
+    assert _combo_texts(dialog) == [*bundled, "acme-json alerts (acme-json 1.0) — acme.yaml"]
+    assert dialog.manifest_combo.currentIndex() == len(bundled)
+    m = dialog.manifest()
+    assert m is not None and m.id == "acme-json"
+    assert set(dialog.form.editors) == {"url", "token", "interval", "timeout", "verify_tls"}
+    assert dialog.name_edit.text() == "acme-json"
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text('id: broken\nname: "unclosed\nversion: "1.0"\n', encoding="utf-8")
+    dialog.add_manifest_file(broken)
+    assert dialog.error_label.isVisible()
+    text = dialog.error_label.text()
+    assert text.startswith(f"{broken}:") and "YAML error" in text, text
+    assert text.split(":")[1].isdigit(), f"a line number: {text}"
+
+    unknown = _manifest_copy(tmp_path, "unknown.yaml", "acme-two", extra="colour: blue\n")
+    line = unknown.read_text(encoding="utf-8").splitlines().index("colour: blue") + 1
+    dialog.add_manifest_file(unknown)
+    text = dialog.error_label.text()
+    assert text.startswith(f"{unknown}:{line}: colour: unknown field(s) colour"), text
+    assert _combo_texts(dialog) == [*bundled, "acme-json alerts (acme-json 1.0) — acme.yaml"]
+    m = dialog.manifest()
+    assert m is not None and m.id == "acme-json", "the chosen manifest stays"
+
+    dialog.form.editors["url"].setText("http://127.0.0.1:9/alerts")  # type: ignore[attr-defined]
+    dialog.save_button.click()
+    drive.until(lambda: "acme-json" in _names(pane) and pane.dialog is None)
+    info = drive.run(core.connectors.get("acme-json"))
+    assert info.manifest_id == "acme-json" and info.settings["url"] == "http://127.0.0.1:9/alerts"
+
+
+def test_from_file_button_imports_the_chosen_file(
+    drive: Driver,
+    core: Core,
+    pane: ConnectorsPane,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answers: list[Path | None] = [
+        tmp_path / "missing.yaml",
+        None,
+        _manifest_copy(tmp_path, "lab.yaml", "lab-json"),
+    ]
+    asked: list[str] = []
+
+    async def pick_file(_parent: QWidget, title: str, **_options: Any) -> str | None:
+        """The file picker (a QFileDialog) answering as an operator would."""
+        asked.append(title)
+        chosen = answers.pop(0)
+        return str(chosen) if chosen else None
+
+    monkeypatch.setattr(dialogs_module, "ask_file", pick_file)
+    pane.add_action.trigger()
+    dialog: ConnectorDialog = _wait_dialog(drive, pane, ConnectorDialog)
+    count = dialog.manifest_combo.count()
+    dialog.file_button.click()
+    drive.until(dialog.error_label.isVisible)
+    assert dialog.error_label.text().startswith(f"{tmp_path / 'missing.yaml'}:")
+    dialog.file_button.click()  # cancelled: nothing changes
+    drive.until(lambda: len(asked) == 2)
+    drive.sleep(0.05)  # (settle would wait for the open dialog too)
+    assert dialog.manifest_combo.count() == count and dialog.error_label.isVisible()
+    dialog.file_button.click()
+    drive.until(lambda: dialog.manifest_combo.count() == count + 1)
+    m = dialog.manifest()
+    assert m is not None and m.id == "lab-json"
+    assert not dialog.error_label.isVisible(), "a good file clears the last error"
+    assert asked == ["Import connector manifest"] * 3
+    dialog.reject()
+    drive.until(lambda: pane.dialog is None)

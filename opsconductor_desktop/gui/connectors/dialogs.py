@@ -6,6 +6,7 @@ missing required setting) keeps the dialog open with the error, naming the field
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from opsconductor_desktop.domain.alerts import NormalizedAlert
 from opsconductor_desktop.domain.connectors import Manifest
+from opsconductor_desktop.domain.credentials import Credential
 from opsconductor_desktop.domain.errors import OpsError, ValidationError
 from opsconductor_desktop.gui.connectors.settings_form import SettingsForm, field_of_error
 from opsconductor_desktop.gui.keyed_model import Column, KeyedTableModel
@@ -41,20 +43,28 @@ class ConnectorDialog(QDialog):
     """Add a connector (``info`` None) or edit the settings of ``info``.
 
     After Save, ``result_info`` is the saved connector and ``outcome`` says what happened.
+    ``credentials`` (the stored ones, listed by the caller) are what credential fields
+    offer; the dialog itself never waits on the database before it shows.
     """
 
     def __init__(
-        self, core: Core, info: ConnectorInfo | None = None, parent: QWidget | None = None
+        self,
+        core: Core,
+        info: ConnectorInfo | None = None,
+        parent: QWidget | None = None,
+        *,
+        credentials: Sequence[Credential] = (),
     ) -> None:
         super().__init__(parent)
         self.setObjectName("connectorDialog")
         self.core = core
         self.info = info
+        self.credentials = tuple(credentials)
         self.result_info: ConnectorInfo | None = None
         self.outcome = ""
         self.manifests: list[Manifest] = list(core.connectors.manifests())
         self.setWindowTitle(f"Settings of {info.name}" if info else "Add connector")
-        self.resize(560, 560)
+        self.resize(640, 560)  # a credential field's placeholder says where to add one
         self._build()
         self._rebuild_form()
 
@@ -90,8 +100,8 @@ class ConnectorDialog(QDialog):
                            f"{self.info.manifest_version}), {self.info.kind.value}")  # fmt: skip
             top.addRow("Manifest", label)
         top.addRow("", self.description)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
+        self.form_area = QScrollArea()
+        self.form_area.setWidgetResizable(True)
         self.error_label = QLabel()
         self.error_label.setObjectName("connectorError")
         self.error_label.setWordWrap(True)
@@ -105,7 +115,7 @@ class ConnectorDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.form_area, 1)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
 
@@ -115,16 +125,21 @@ class ConnectorDialog(QDialog):
 
     def _rebuild_form(self) -> None:
         if self.info is not None:
-            self.form = SettingsForm(self.info.fields, self.info.settings, self.info.secrets_set)
+            self.form = SettingsForm(
+                self.info.fields,
+                self.info.settings,
+                self.info.secrets_set,
+                credentials=self.credentials,
+            )
             self.description.setText(self.info.description)
         else:
             m = self.manifest()
-            self.form = SettingsForm(m.settings if m else ())
+            self.form = SettingsForm(m.settings if m else (), credentials=self.credentials)
             if m is not None:
                 self.description.setText(m.description)
                 self.name_edit.setText(m.id)
                 self.enabled_check.setChecked(m.enabled_by_default)
-        self.scroll.setWidget(self.form)
+        self.form_area.setWidget(self.form)
         self.error_label.hide()
 
     async def choose_file(self) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
 from collections.abc import Coroutine
 from typing import Any
 
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from opsconductor_desktop.domain.connectors import ConnectorKind
+from opsconductor_desktop.domain.credentials import Credential
 from opsconductor_desktop.domain.errors import OpsError
 from opsconductor_desktop.domain.events import Entity
 from opsconductor_desktop.gui.base import Pane
@@ -45,6 +47,7 @@ from opsconductor_desktop.gui.widgets import alive, ask, confirm, dispose
 from opsconductor_desktop.services.app import Core
 from opsconductor_desktop.services.connectors import ConnectorInfo
 
+log = logging.getLogger(__name__)
 COUNTERS = ("received", "matched", "unknown", "rejected", "dropped")
 
 
@@ -297,8 +300,20 @@ class ConnectorsPane(Pane):
         if info is not None:
             self._run(self._edit(info), "edit connector")
 
+    async def _credentials(self) -> list[Credential]:
+        """The stored credentials the settings form offers by name. Without them (they
+        cannot be listed, e.g. no keyring) the dialog still opens: names can be typed."""
+        try:
+            return await self.core.credentials.list()
+        except OpsError as exc:
+            log.info("connector dialog without credentials to choose from: %s", exc)
+            return []
+
     async def _edit(self, info: ConnectorInfo | None) -> None:
-        dialog = ConnectorDialog(self.core, info, parent=self)
+        credentials = await self._credentials()
+        if self.closed or not alive(self):
+            return
+        dialog = ConnectorDialog(self.core, info, parent=self, credentials=credentials)
         if await self._dialog(dialog) != QDialog.DialogCode.Accepted:
             return
         saved, outcome = dialog.result_info, dialog.outcome
