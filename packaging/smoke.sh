@@ -45,6 +45,11 @@ run targets add smoke-rtr-01 192.0.2.1 --kind router --vendor Cisco >/dev/null |
 run targets list --format json | grep -q '"smoke-rtr-01"' || fail "targets list"
 pass "targets add / targets list"
 
+manifests="$(run connectors manifests | grep -cE '^(alertmanager|prtg|zabbix|generic-json|webhook|snmp-trap|syslog)\b' || true)"
+[[ "$manifests" -ge 7 ]] || fail "connectors manifests listed $manifests of the 7 bundled manifests"
+run connectors add snmp-trap --name smoke-traps --set port=11162 >/dev/null || fail "connectors add"
+pass "connectors manifests / add (resources/connectors from the bundle)"
+
 if "$BIN" --help | grep -qw demo; then
     demo_home="$WORK/demo-home"
     "$BIN" --home "$demo_home" demo --targets 240 | grep -q "240 targets" || fail "demo"
