@@ -52,10 +52,11 @@ def test_traceback_kept_and_secrets_redacted(log_file: Path) -> None:
 
 
 def test_short_secrets_are_masked_as_whole_tokens_only() -> None:
-    logs.redact("lab")  # a short community: masked where it stands alone
-    logs.redact("s3cret-Passw0rd")  # a long one: masked wherever it appears
-    assert logs.scrub("127.0.0.1 Unavailable") == "127.0.0.1 Unavailable"
-    assert logs.scrub("community=lab, user lab@r1") == "community=***, user ***@r1"
-    assert logs.scrub("xs3cret-Passw0rdx") == "x***x"
-    assert logs.mask("token abc in abcdef", ["abc"]) == "token *** in abcdef"
-    assert logs.mask("?token=ab%2Fcd&x", ["ab%2Fcd", ""]) == "?token=***&x"
+    # the registry is process-wide: values no other test registers
+    logs.redact("vqk")  # a short community: masked where it stands alone
+    logs.redact("s3cret-Passw0rd-vqk")  # a long one: masked wherever it appears
+    assert logs.scrub("127.0.0.1 Unavqkable") == "127.0.0.1 Unavqkable"
+    assert logs.scrub("community=vqk, user vqk@r1") == "community=***, user ***@r1"
+    assert logs.scrub("xs3cret-Passw0rd-vqkx") == "x***x"
+    assert logs.mask("token zqj in zqjdef", ["zqj"]) == "token *** in zqjdef"
+    assert logs.mask("?token=zq%2Fcd&x", ["zq%2Fcd", ""]) == "?token=***&x"
