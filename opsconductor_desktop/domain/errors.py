@@ -39,6 +39,10 @@ class DatabaseUnavailableError(OpsError):
     """The database cannot be reached, opened or written."""
 
 
+class DatabaseRefusedError(OpsError):
+    """The database refused a change: a constraint, a trigger or a missing privilege."""
+
+
 class SchemaTooNewError(OpsError):
     """The database was upgraded by a newer OpsConductor than this one."""
 

@@ -49,7 +49,7 @@ from opsconductor_desktop.domain.monitors import Monitor, parse_monitor
 from opsconductor_desktop.domain.silences import Matchers, Weekly, parse_duration
 from opsconductor_desktop.domain.thresholds import AlertRule, parse_rule
 from opsconductor_desktop.domain.timeutil import ensure_utc, utcnow
-from opsconductor_desktop.services.uow import ServiceContext, unit_of_work
+from opsconductor_desktop.services.uow import ServiceContext, Transaction, unit_of_work
 from opsconductor_desktop.store.models import (
     AlertRuleRow,
     CheckStateRow,
@@ -341,18 +341,25 @@ class MonitoringService:
     ) -> builtins.list[tuple[str, str, str]]:
         """Save the chosen sections' items; ``(section, name, outcome)`` for each.
 
-        Monitors and rules are saved one transaction each (a save is idempotent: importing a
-        file again reports "unchanged"); silences are added through the alert service.
+        All monitors and rules in one transaction: a file imports whole or not at all (a
+        save is idempotent: importing a file again reports "unchanged"); silences are added
+        through the alert service.
         """
         out: list[tuple[str, str, str]] = []
-        if "monitors" in sections:
-            for m in docs.monitors:
-                _, outcome = await self.save_monitor(m)
-                out.append(("monitor", m.name, outcome))
-        if "rules" in sections:
-            for r in docs.rules:
-                _, outcome = await self.save_rule(r)
-                out.append(("rule", r.name, outcome))
+        async with unit_of_work(self.ctx) as tx:
+            if "monitors" in sections:
+                for m in docs.monitors:
+                    extra = {"kind": m.kind.value}
+                    outcome = await self._save_in(
+                        tx, MonitorRow, Entity.MONITOR, "monitor", m, extra
+                    )
+                    out.append(("monitor", m.name, outcome))
+            if "rules" in sections:
+                for r in docs.rules:
+                    outcome = await self._save_in(
+                        tx, AlertRuleRow, Entity.ALERT_RULE, "rule", r, {}
+                    )
+                    out.append(("rule", r.name, outcome))
         return out
 
     async def _save(
@@ -363,38 +370,50 @@ class MonitoringService:
         parsed: Monitor | AlertRule,
         extra: dict[str, Any],
     ) -> str:
-        document = _document(parsed)
         async with unit_of_work(self.ctx) as tx:
-            row: Any = await tx.session.scalar(select(model).where(model.name == parsed.name))
-            if row is None:
-                row = model(
-                    id=uuid.uuid4(),
-                    version=1,
-                    name=parsed.name,
-                    enabled=parsed.enabled,
-                    document=document,
-                    **extra,
-                )
-                tx.session.add(row)
-                await tx.session.flush()
-                tx.audit("create", entity, row.id, f"created {what} {parsed.name}", after=document)
-                outcome = "created"
-            elif row.document == document:
-                return "unchanged"
-            else:
-                tx.audit(
-                    "update",
-                    entity,
-                    row.id,
-                    f"updated {what} {parsed.name}",
-                    before=row.document,
-                    after=document,
-                )
-                row.document, row.enabled = document, parsed.enabled
-                for key, value in extra.items():
-                    setattr(row, key, value)
-                outcome = "updated"
-            tx.changed(entity, Action.UPDATED, [row.id])
+            return await self._save_in(tx, model, entity, what, parsed, extra)
+
+    async def _save_in(
+        self,
+        tx: Transaction,
+        model: type[MonitorRow] | type[AlertRuleRow],
+        entity: Entity,
+        what: str,
+        parsed: Monitor | AlertRule,
+        extra: dict[str, Any],
+    ) -> str:
+        """Create or replace one monitor or rule by name inside ``tx``."""
+        document = _document(parsed)
+        row: Any = await tx.session.scalar(select(model).where(model.name == parsed.name))
+        if row is None:
+            row = model(
+                id=uuid.uuid4(),
+                version=1,
+                name=parsed.name,
+                enabled=parsed.enabled,
+                document=document,
+                **extra,
+            )
+            tx.session.add(row)
+            await tx.session.flush()
+            tx.audit("create", entity, row.id, f"created {what} {parsed.name}", after=document)
+            outcome = "created"
+        elif row.document == document:
+            return "unchanged"
+        else:
+            tx.audit(
+                "update",
+                entity,
+                row.id,
+                f"updated {what} {parsed.name}",
+                before=row.document,
+                after=document,
+            )
+            row.document, row.enabled = document, parsed.enabled
+            for key, value in extra.items():
+                setattr(row, key, value)
+            outcome = "updated"
+        tx.changed(entity, Action.UPDATED, [row.id])
         return outcome
 
     async def _remove(

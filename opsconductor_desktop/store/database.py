@@ -25,7 +25,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from opsconductor_desktop.domain.errors import DatabaseUnavailableError, ValidationError
+from opsconductor_desktop.domain.errors import (
+    DatabaseRefusedError,
+    DatabaseUnavailableError,
+    ValidationError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -169,15 +173,22 @@ async def translate_errors(db: Database) -> AsyncIterator[None]:
     except DBAPIError as exc:
         if exc.connection_invalidated or is_corruption(exc):
             raise DatabaseUnavailableError(describe_failure(db, exc)) from exc
-        raise
+        # a constraint, a trigger or a privilege said no: an operator message, not a crash
+        # (the services turn the ones they expect, such as duplicates, into their own first)
+        raise DatabaseRefusedError(f"the database refused the change: {first_line(exc)}") from exc
     except OSError as exc:
         raise DatabaseUnavailableError(f"{db.info}: {exc.strerror or exc}") from exc
 
 
+def first_line(exc: BaseException) -> str:
+    """The driver's own first line of an error (no SQL, no parameters)."""
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
 def describe_failure(db: Database, exc: BaseException) -> str:
     """One line saying why the database failed, without credentials."""
-    orig = getattr(exc, "orig", exc)
-    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    first = first_line(exc)
     if db.dialect == "sqlite":
         if "readonly" in first or "read-only" in first:
             return f"the database file {db.sqlite_path} is read-only: {first}"

@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from opsconductor_desktop.domain.alerts import AlertStatus, NormalizedAlert, Severity
-from opsconductor_desktop.domain.errors import ValidationError
+from opsconductor_desktop.domain.errors import DatabaseRefusedError, ValidationError
 from opsconductor_desktop.domain.events import Changed, Entity
 from opsconductor_desktop.domain.silences import Matchers, Weekly
 from opsconductor_desktop.domain.targets import TargetSpec
@@ -203,9 +203,10 @@ async def test_partial_unique_index_refuses_second_open_alert(core: Core) -> Non
         "reachability": False,
         "version": 1,
     }
-    with pytest.raises(IntegrityError):
+    with pytest.raises(DatabaseRefusedError) as refused:
         async with core.ctx.db.session() as session:
             await session.execute(insert(AlertRow), [row])
+    assert isinstance(refused.value.__cause__, IntegrityError)
     # a resolved one with the same fingerprint is fine
     async with core.ctx.db.session() as session:
         await session.execute(insert(AlertRow), [{**row, "status": "resolved"}])
