@@ -236,13 +236,22 @@ class JobService:
 
     # ---- selection ----------------------------------------------------------------------
 
-    async def resolve(self, selection: Selection) -> list[Target]:
+    async def estate(self) -> Estate:
+        """The whole inventory, loaded once: pass it to several ``resolve`` and
+        ``target_works`` calls that plan together (a monitoring plan: one load, not one
+        per monitor and rule)."""
+        found: Estate = await self._estate()
+        return found
+
+    async def resolve(self, selection: Selection, estate: Estate | None = None) -> list[Target]:
         """The effective targets of a selection: named ones, group members, rule matches.
 
         Named targets run even when disabled (the operator asked for them); disabled
-        targets reached through a group or rule are left out.
+        targets reached through a group or rule are left out. ``estate``: one loaded
+        already (see ``estate``), else it is loaded.
         """
-        estate: Estate = await self._estate()
+        if estate is None:
+            estate = await self.estate()
         chosen: dict[uuid.UUID, bool] = {}
         missing = [n for n in selection.targets if n not in estate.by_name]
         if missing:
@@ -263,10 +272,13 @@ class JobService:
                     chosen.setdefault(tid, False)
         return [t for t in estate.targets(chosen) if chosen[t.id] or t.spec.enabled]
 
-    async def target_works(self, targets: Sequence[Target]) -> list[TargetWork]:
+    async def target_works(
+        self, targets: Sequence[Target], estate: Estate | None = None
+    ) -> list[TargetWork]:
         """What the drivers need of each target: addresses, endpoints with their secrets
         (read once per credential), template fields and effective variables."""
-        estate: Estate = await self._estate()
+        if estate is None:
+            estate = await self.estate()
         works = []
         memo: dict[str, Any] = {}  # credential name -> (credential, secret), for this call only
         ordered = sorted(estate.group_rows, key=lambda g: estate.group_rows[g].name)
@@ -405,10 +417,11 @@ class JobService:
         chosen = selection if selection is not None and not selection.empty else job.select
         if chosen.empty:
             raise ValidationError("no targets: give targets, groups or a rule")
-        targets = await self.resolve(chosen)
+        estate = await self.estate()
+        targets = await self.resolve(chosen, estate)
         if not targets:
             raise ValidationError("the selection matches no (enabled) targets")
-        works = await self.target_works(targets)
+        works = await self.target_works(targets, estate)
         run_id, ids = await self.recorder.create_run(
             job_id=job_id,
             job_name=job.name,

@@ -158,23 +158,26 @@ class PollingService:
         rules = [r.rule for r in await self.monitoring.rules() if r.rule.enabled]
         pairs: set[tuple[uuid.UUID, uuid.UUID]] = set()
         chosen: dict[uuid.UUID, Any] = {}
+        estate = await self.jobs.estate()  # one load for every monitor and rule
         for info in monitors:
             try:
-                targets = await self.jobs.resolve(info.monitor.select)
+                targets = await self.jobs.resolve(info.monitor.select, estate)
             except OpsError as exc:  # e.g. a group named by the monitor was deleted
                 log.warning("monitor %s selects nothing: %s", info.name, exc)
                 continue
             for t in targets:
                 chosen[t.id] = t
                 pairs.add((info.id, t.id))
-        works = {w.target_id: w for w in await self.jobs.target_works(list(chosen.values()))}
+        chosen_targets = list(chosen.values())
+        works = {w.target_id: w for w in await self.jobs.target_works(chosen_targets, estate)}
         scopes: dict[str, frozenset[str] | None] = {}
         for rule in rules:
             if rule.scope.empty:
                 scopes[rule.name] = None
                 continue
             try:
-                scopes[rule.name] = frozenset(t.name for t in await self.jobs.resolve(rule.scope))
+                scoped = await self.jobs.resolve(rule.scope, estate)
+                scopes[rule.name] = frozenset(t.name for t in scoped)
             except OpsError as exc:
                 log.warning("rule %s has an empty scope: %s", rule.name, exc)
                 scopes[rule.name] = frozenset()
@@ -239,8 +242,9 @@ class PollingService:
         Counters get their own baselines here, so a test never disturbs the rates the
         dispatcher computes; a counter's first reading gives no rate, as on first contact.
         """
-        (found,) = await self.jobs.resolve(Selection(targets=(target,)))
-        (work,) = await self.jobs.target_works([found])
+        estate = await self.jobs.estate()
+        (found,) = await self.jobs.resolve(Selection(targets=(target,)), estate)
+        (work,) = await self.jobs.target_works([found], estate)
         return await Poller(self.poller.snmp, self.poller.ssh).check(monitor, work)
 
     # ---- handlers -----------------------------------------------------------------------
