@@ -1211,8 +1211,9 @@ async def _agent_status(polling: Any, stop: asyncio.Event, every: float) -> None
         await stop.wait()
         return
     while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), every)
+        try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+            async with asyncio.timeout(every):
+                await stop.wait()
         except TimeoutError:
             s = polling.status()
             print(

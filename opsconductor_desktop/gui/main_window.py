@@ -320,8 +320,9 @@ class MainWindow(QMainWindow):
         It starts a moment after the window so that loading the drivers never delays the
         first paint; it stops (draining in-flight checks) at shutdown.
         """
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop_polling.wait(), DISPATCHER_DELAY)
+        with contextlib.suppress(TimeoutError):  # not wait_for: see runtime/waiting.py
+            async with asyncio.timeout(DISPATCHER_DELAY):
+                await self._stop_polling.wait()
         if self._stop_polling.is_set():
             return
         await self.core.connectors.start_receivers()  # failures are shown per connector

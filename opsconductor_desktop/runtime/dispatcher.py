@@ -42,6 +42,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from opsconductor_desktop.domain.errors import OpsError
 from opsconductor_desktop.domain.timeutil import utcnow
+from opsconductor_desktop.runtime.waiting import wait_event
 from opsconductor_desktop.store.database import Database
 from opsconductor_desktop.store.models import ScheduleRow, table_of
 
@@ -400,10 +401,7 @@ class Dispatcher:
                 except OpsError as exc:  # e.g. the database went away: keep trying
                     log.warning("dispatcher tick failed: %s", exc)
                     self.stats.last_error = str(exc)
-                try:
-                    await asyncio.wait_for(stop.wait(), self.tick)
-                except TimeoutError:
-                    continue
+                await wait_event(stop, self.tick)
         finally:
             await self._drain(drain)
             log.info("dispatcher %s stopped", self.owner)

@@ -12,7 +12,6 @@ the rules; the alerts they raise go to the one alert manager through ``AlertServ
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -36,6 +35,7 @@ from opsconductor_desktop.runtime.evaluator import Evaluator, OpenAlert
 from opsconductor_desktop.runtime.metric_store import MetricStore
 from opsconductor_desktop.runtime.poller import CheckResult, Poller
 from opsconductor_desktop.runtime.steps import TargetWork
+from opsconductor_desktop.runtime.waiting import wait_event
 from opsconductor_desktop.services.uow import ServiceContext, bump_counter
 from opsconductor_desktop.store.models import AlertRow, ChangeCounterRow
 
@@ -319,8 +319,7 @@ class PollingService:
 
     async def _flusher(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), FLUSH_INTERVAL)
+            await wait_event(stop, FLUSH_INTERVAL)
             try:
                 await self.flush()
             except OpsError as exc:

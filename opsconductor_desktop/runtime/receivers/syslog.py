@@ -66,6 +66,7 @@ from opsconductor_desktop.runtime.receivers.base import (
     RecentList,
     TargetLookup,
 )
+from opsconductor_desktop.runtime.waiting import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -406,8 +407,7 @@ class SyslogReceiver:
         loop = asyncio.get_running_loop()
         next_sweep = loop.time() + self._sweep_every
         while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._batcher.interval)
+            await wait_event(self._wake, self._batcher.interval)
             self._wake.clear()
             self._queued = 0
             await self._batcher.flush()
