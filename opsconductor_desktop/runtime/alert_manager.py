@@ -17,13 +17,15 @@ submission to the winner's row instead.
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import logging
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, and_, bindparam, case, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -33,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 
 from opsconductor_desktop.domain import alerts as machine
+from opsconductor_desktop.domain import rules
 from opsconductor_desktop.domain.alerts import (
     AlertState,
     AlertStatus,
@@ -41,7 +44,7 @@ from opsconductor_desktop.domain.alerts import (
     Severity,
     Transition,
 )
-from opsconductor_desktop.domain.errors import ConflictError, NotFoundError
+from opsconductor_desktop.domain.errors import ConflictError, NotFoundError, ValidationError
 from opsconductor_desktop.domain.silences import Matchers, Silence, Weekly, first_match
 from opsconductor_desktop.domain.timeutil import utcnow
 from opsconductor_desktop.store.database import Database
@@ -704,31 +707,77 @@ def _suppressor(
 
 
 async def _target_facts(session: AsyncSession, names: Collection[str]) -> dict[str, _TargetFacts]:
-    """Tags, static groups and parent name of the named targets (one query: a row per
-    target and group)."""
+    """Tags, groups (static members, and the groups whose rule matches) and parent name of
+    the named targets: one query for the targets and their static groups (a row per target
+    and group), one for the groups that have a rule."""
     if not names:
         return {}
     targets = table_of(TargetRow)
     parents = targets.alias("parent")
     members, groups = table_of(GroupMemberRow), table_of(GroupRow)
+    t = targets.c
     stmt = (
-        select(targets.c.id, targets.c.name, targets.c.tags, parents.c.name, groups.c.name)
+        select(
+            t.id, t.name, t.tags, parents.c.name, groups.c.name, t.address, t.kind, t.vendor, t.site
+        )
         .select_from(
-            targets.outerjoin(parents, parents.c.id == targets.c.parent_id)
-            .outerjoin(members, members.c.target_id == targets.c.id)
+            targets.outerjoin(parents, parents.c.id == t.parent_id)
+            .outerjoin(members, members.c.target_id == t.id)
             .outerjoin(groups, groups.c.id == members.c.group_id)
         )
-        .where(targets.c.name.in_(list(names)))
+        .where(t.name.in_(list(names)))
     )
     found: dict[str, tuple[uuid.UUID, tuple[str, ...], str | None, list[str]]] = {}
-    for target_id, name, tags, parent, group in await session.execute(stmt):
-        _, _, _, in_groups = found.setdefault(name, (target_id, tuple(tags or ()), parent, []))
+    specs: dict[str, _Matchable] = {}
+    for target_id, name, tags, parent, group, address, kind, vendor, site in await session.execute(
+        stmt
+    ):
+        _, tag_tuple, _, in_groups = found.setdefault(
+            name, (target_id, tuple(tags or ()), parent, [])
+        )
         if group is not None:
             in_groups.append(group)
+        specs.setdefault(name, _Matchable(name, address, kind, vendor or "", site or "", tag_tuple))
+    ruled = await session.execute(select(groups.c.name, groups.c.rule))
+    for group, rule_json in ruled:
+        rule = _group_rule(rule_json)
+        if rule is None:
+            continue
+        for name, spec in specs.items():
+            in_groups = found[name][3]
+            if group not in in_groups and rule.matches(spec):
+                in_groups.append(group)
     return {
         name: _TargetFacts(target_id, tags, tuple(in_groups), parent)
         for name, (target_id, tags, parent, in_groups) in found.items()
     }
+
+
+class _Matchable(NamedTuple):
+    """What a group rule looks at of a target (``rules.Matchable``)."""
+
+    name: str
+    address: str
+    kind: str
+    vendor: str
+    site: str
+    tags: tuple[str, ...]
+
+
+def _group_rule(rule_json: Any) -> rules.Rule | None:
+    """A group's parsed rule (None: a static group), parsed once per distinct rule."""
+    if not rule_json:
+        return None
+    try:
+        return _parsed_rule(json.dumps(rule_json, sort_keys=True))
+    except ValidationError as exc:  # written by a newer version, or by hand: match nothing
+        log.warning("a group rule cannot be read (%s); its silences match static members", exc)
+        return None
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_rule(text: str) -> rules.Rule:
+    return rules.from_json(json.loads(text))
 
 
 async def _down_targets(session: AsyncSession, names: Collection[str]) -> set[str]:

@@ -281,3 +281,32 @@ async def test_stale_version_is_applied_again(core: Core, db_url: str) -> None:
         manager._load_by_fingerprint = original  # type: ignore[method-assign]
     (alert,) = await core.alerts.list()
     assert (alert.count, calls) == (3, 3)  # ours, the other console's, ours again
+
+
+async def test_group_silence_matches_members_by_the_groups_rule(core: Core) -> None:
+    """A silence on a rule-based group suppresses its members' alerts, static or matched."""
+    from opsconductor_desktop.domain import rules
+    from opsconductor_desktop.domain.groups import GroupSpec
+
+    await core.inventory.create_target(TargetSpec("r1", "10.0.0.1", vendor="Cisco"))
+    await core.inventory.create_target(TargetSpec("r2", "10.0.0.2", vendor="Juniper"))
+    await core.inventory.create_target(TargetSpec("r3", "10.9.0.3", vendor="Juniper"))
+    await core.inventory.create_group(
+        GroupSpec("juniper-dc1", rule=rules.parse("vendor:juniper and cidr:10.0.0.0/16")),
+        members=["r1"],  # a static member besides the rule's matches
+    )
+    silence = await core.alerts.add_silence(
+        Matchers(group="juniper-dc1"),
+        starts_at=None,
+        ends_at=utcnow() + timedelta(hours=2),
+        comment="DC1 works",
+    )
+    await core.alerts.submit([problem(target=t) for t in ("r1", "r2", "r3")])
+    status = {a.target: a.status for a in await core.alerts.list()}
+    assert status == {
+        "r1": AlertStatus.SUPPRESSED,  # static member
+        "r2": AlertStatus.SUPPRESSED,  # matched by the rule
+        "r3": AlertStatus.ACTIVE,  # Juniper, but outside the network
+    }
+    await core.alerts.remove_silence(silence.id)
+    assert {a.status for a in await core.alerts.list()} == {AlertStatus.ACTIVE}
