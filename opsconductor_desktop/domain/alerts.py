@@ -144,8 +144,8 @@ FLAP_MIN_CHECKS = 10  # too few checks say nothing about flapping
 
 def percent_state_change(history: Sequence[bool]) -> float:
     """Nagios' weighted percent state change: recent changes weigh more (0.8 → 1.2)."""
-    if len(history) < 2:
-        return 0.0
+    if len(history) < 2 or (all(history) or not any(history)):
+        return 0.0  # no change at all (a steady problem: the common case, made cheap)
     changes = 0.0
     weights = 0.0
     steps = len(history) - 1
@@ -157,11 +157,16 @@ def percent_state_change(history: Sequence[bool]) -> float:
     return changes / weights
 
 
-def _flap(state: AlertState, problem: bool) -> AlertState:
+def _flap_fields(state: AlertState, problem: bool) -> dict[str, Any]:
+    """The ``history`` and ``flapping`` after one more check (``problem`` or a clear)."""
     history = (*state.history, problem)[-FLAP_WINDOW:]
     psc = percent_state_change(history) if len(history) >= FLAP_MIN_CHECKS else 0.0
     flapping = psc >= FLAP_HIGH if not state.flapping else psc > FLAP_LOW
-    return replace(state, history=history, flapping=flapping)
+    return {"history": history, "flapping": flapping}
+
+
+def _flap(state: AlertState, problem: bool) -> AlertState:
+    return replace(state, **_flap_fields(state, problem))
 
 
 def _suppression(alert: NormalizedAlert, ctx: Context) -> str | None:
@@ -229,8 +234,9 @@ def ingest(
                 ctx.now, ctx.actor, state.status, AlertStatus.RESOLVED, "cleared by its source"
             )
         ]
-    updated = replace(
-        _flap(state, problem=True),
+    updated = replace(  # one copy for the repeat: most of a busy source's traffic
+        state,
+        **_flap_fields(state, problem=True),
         severity=alert.severity,
         summary=alert.summary,
         details=dict(alert.details),
