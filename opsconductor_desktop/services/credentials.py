@@ -6,12 +6,15 @@ failing keyring rolls the row back, so no credential exists without its secret.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opsconductor_desktop.domain.connectors import FieldType, parse_manifest
 from opsconductor_desktop.domain.credentials import (
     SECRET_FIELDS,
     SNMPV3_AUTH,
@@ -27,7 +30,9 @@ from opsconductor_desktop.domain.timeutil import utcnow
 from opsconductor_desktop.services import records
 from opsconductor_desktop.services.inventory import _check_version, _ensure_name_free, _flush
 from opsconductor_desktop.services.uow import ServiceContext, unit_of_work
-from opsconductor_desktop.store.models import CredentialRow, TargetRow
+from opsconductor_desktop.store.models import ConnectorRow, CredentialRow, TargetRow
+
+log = logging.getLogger(__name__)
 
 
 class CredentialInUseError(OpsError):
@@ -142,6 +147,19 @@ class CredentialService:
             tx.changed(Entity.CREDENTIAL, Action.UPDATED, [row.id])
             # targets show credential names: they changed too
             tx.changed(Entity.TARGET, Action.UPDATED, [])
+            # connectors name their credentials: follow the rename
+            for conn, fields in await _connector_refs(tx.session, old):
+                settings = dict(conn.settings or {})
+                for name in fields:
+                    settings[name] = _renamed(settings[name], old, new_name)
+                conn.settings = settings
+                tx.audit(
+                    "update",
+                    Entity.CONNECTOR,
+                    conn.id,
+                    f"connector {conn.name}: credential {old} renamed to {new_name}",
+                )
+                tx.changed(Entity.CONNECTOR, Action.UPDATED, [conn.id])
         return await self.get(row.id)
 
     async def set_secret(self, ref: str | uuid.UUID, secret: Secret) -> None:
@@ -152,6 +170,11 @@ class CredentialService:
             row.updated_at = utcnow()  # the row's version moves on with the secret
             tx.audit("set-secret", Entity.CREDENTIAL, row.id, f"changed secret of {row.name}")
             tx.changed(Entity.CREDENTIAL, Action.UPDATED, [row.id])
+            # a listening connector (SNMPv3 trap users) reads its keys when it starts: its
+            # version moves on, so the receivers restart with the new secret
+            for conn, _ in await _connector_refs(tx.session, row.name):
+                conn.updated_at = utcnow()
+                tx.changed(Entity.CONNECTOR, Action.UPDATED, [conn.id])
             self.ctx.secrets.put(row.secret_ref, secret)
 
     async def delete(self, ref: str | uuid.UUID) -> None:
@@ -161,6 +184,12 @@ class CredentialService:
             if used:
                 raise CredentialInUseError(
                     f"credential {row.name} is used by {used} target(s); change them first"
+                )
+            connectors = await _connector_refs(tx.session, row.name)
+            if connectors:
+                names = ", ".join(f"{c.name} ({', '.join(fields)})" for c, fields in connectors)
+                raise CredentialInUseError(
+                    f"credential {row.name} is used by connector(s) {names}; change them first"
                 )
             tx.audit(
                 "delete",
@@ -206,6 +235,36 @@ async def _usage(session: AsyncSession, cid: uuid.UUID) -> int:
         )
         or 0
     )
+
+
+async def _connector_refs(session: AsyncSession, name: str) -> list[tuple[ConnectorRow, list[str]]]:
+    """The connectors whose credential settings name credential ``name``, with the fields."""
+    found: list[tuple[ConnectorRow, list[str]]] = []
+    for row in (await session.scalars(select(ConnectorRow).order_by(ConnectorRow.name))).all():
+        try:
+            fields = parse_manifest(row.manifest).settings
+        except ValidationError as exc:  # a stored manifest this version cannot read
+            log.warning("connector %s: manifest unreadable (%s)", row.name, exc)
+            continue
+        settings = row.settings or {}
+        using = [
+            f.name
+            for f in fields
+            if f.type is FieldType.CREDENTIAL
+            and settings.get(f.name)
+            and name in (f.names(settings[f.name]) if f.multiple else [settings[f.name]])
+        ]
+        if using:
+            found.append((row, using))
+    return found
+
+
+def _renamed(value: Any, old: str, new: str) -> Any:
+    """A credential setting's value with ``old`` replaced by ``new`` (one name, or a
+    comma-separated list whose order is kept)."""
+    if isinstance(value, str) and "," in value:
+        return ", ".join(new if n.strip() == old else n.strip() for n in value.split(","))
+    return new if value == old else value
 
 
 def secret_from_fields(kind: CredentialKind, values: Mapping[str, str]) -> Secret:
