@@ -46,7 +46,9 @@ async def test_write_rollup_retention_and_points(core: Core) -> None:
     hourly = await core.monitoring.points(
         "r1", "cpu", start=T0, end=T0 + timedelta(hours=2), resolution="1h"
     )
-    assert hourly.values == (29.5, 89.5)
+    assert hourly.values == (29.5, 89.5)  # folded by the database, weighted by count
+    assert hourly.minimum == (0.0, 60.0) and hourly.maximum == (59.0, 119.0)
+    assert [datetime.fromtimestamp(t, UTC) for t in hourly.ts] == [T0, T0 + timedelta(hours=1)]
     auto = await core.monitoring.points("r1", "cpu", start=T0, end=T0 + timedelta(days=3))
     assert auto.resolution == "5m"
     assert (
