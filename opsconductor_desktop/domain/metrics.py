@@ -241,23 +241,3 @@ def rollup(
         Bucket(start, seconds, lo, total / n, hi, int(n))
         for start, (lo, total, hi, n) in sorted(acc.items())
     ]
-
-
-def merge_buckets(buckets: Iterable[Bucket], seconds: int) -> list[Bucket]:
-    """Fold finer buckets into coarser ones (5 minutes into an hour); averages are weighted
-    by count. ``seconds`` must be a multiple of every input bucket size."""
-    acc: dict[datetime, list[float]] = {}
-    for b in buckets:
-        if seconds % b.seconds:
-            raise ValueError(f"{seconds}s buckets cannot hold {b.seconds}s buckets")
-        start = bucket_start(b.start, seconds)
-        cell = acc.setdefault(start, [math.inf, 0.0, -math.inf, 0.0])
-        cell[0] = min(cell[0], b.minimum)
-        cell[1] += b.average * b.count
-        cell[2] = max(cell[2], b.maximum)
-        cell[3] += b.count
-    return [
-        Bucket(start, seconds, lo, total / n, hi, int(n))
-        for start, (lo, total, hi, n) in sorted(acc.items())
-        if n
-    ]

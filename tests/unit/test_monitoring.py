@@ -10,7 +10,6 @@ import pytest
 from opsconductor_desktop.domain.alerts import Severity
 from opsconductor_desktop.domain.errors import ValidationError
 from opsconductor_desktop.domain.metrics import (
-    Bucket,
     MetricType,
     NoRate,
     RateCalculator,
@@ -18,7 +17,6 @@ from opsconductor_desktop.domain.metrics import (
     bucket_start,
     counter_rate,
     derive,
-    merge_buckets,
     rollup,
 )
 from opsconductor_desktop.domain.monitors import (
@@ -491,13 +489,3 @@ def test_bucket_start_aligns_on_utc_and_refuses_naive() -> None:
     assert bucket_start(at(437)) == at(300)
     with pytest.raises(ValueError, match="naive"):
         bucket_start(datetime(2026, 1, 1))
-
-
-def test_merge_buckets_weights_averages_by_count() -> None:
-    five = [Bucket(at(0), 300, 1.0, 2.0, 3.0, 3), Bucket(at(300), 300, 0.0, 6.0, 9.0, 1)]
-    (hour,) = merge_buckets(five, 3600)
-    assert (hour.start, hour.minimum, hour.average, hour.maximum, hour.count) == (
-        at(0), 0.0, 3.0, 9.0, 4,
-    )  # fmt: skip
-    with pytest.raises(ValueError, match="cannot hold"):
-        merge_buckets(five, 400)
