@@ -3,6 +3,13 @@
 The pure evaluation lives in ``domain.thresholds``; this keeps its state per
 (rule, target, series) and per (target, monitor), bounded, and re-seeds it from the open
 alerts after a restart so that an alert opened before the restart still clears.
+
+In team mode a check may run on another console next time, and alerts change there and
+in operators' hands: ``seed`` is applied again whenever the alerts changed (at most every
+few seconds, by the polling service). An open alert this console does not know as firing
+is marked firing (so that this console clears it when the problem ends); one resolved
+elsewhere (another console saw it clear, or an operator resolved it) is no longer firing
+here (so that a problem that persists raises it again).
 """
 
 from __future__ import annotations
@@ -61,27 +68,61 @@ class Evaluator:
         scope = self._scopes.get(rule.name)
         return scope is None or target in scope
 
-    def seed(self, alerts: Iterable[OpenAlert], monitors: Mapping[str, Monitor]) -> int:
-        """Mark the open rule and reachability alerts as firing/down; how many."""
+    def seed(
+        self,
+        alerts: Iterable[OpenAlert],
+        monitors: Mapping[str, Monitor],
+        resolved: Iterable[OpenAlert] = (),
+    ) -> int:
+        """Mark the open rule and reachability alerts as firing/down, and those
+        ``resolved`` since the last seed (and not open again) as no longer firing; how
+        many states changed."""
+        open_rules, open_reach = self._keys(alerts)
+        gone_rules, gone_reach = self._keys(resolved)
         n = 0
+        for key in open_rules:
+            state = self._states.get(key)
+            if state is None or not state.firing:
+                self._put_rule(key, RuleState(firing=True))
+                n += 1
+        for where in open_reach:
+            state_r = self._reach.get(where)
+            if state_r is None or not state_r.down:
+                monitor = monitors.get(where[1])
+                failures = monitor.down_after if monitor is not None else 1
+                self._put_reach(where, ReachabilityState(down=True, failures=failures))
+                n += 1
+        for key in gone_rules - open_rules:
+            state = self._states.get(key)
+            if state is not None and state.firing:
+                self._put_rule(key, RuleState())
+                n += 1
+        for where in gone_reach - open_reach:
+            state_r = self._reach.get(where)
+            if state_r is not None and state_r.down:
+                self._put_reach(where, ReachabilityState())
+                n += 1
+        if n:
+            log.info("evaluator re-seeded: %d state(s) follow the stored alerts", n)
+        return n
+
+    @staticmethod
+    def _keys(
+        alerts: Iterable[OpenAlert],
+    ) -> tuple[set[tuple[str, str, str]], set[tuple[str, str]]]:
+        """The rule-state and reachability-state keys of rule and reachability alerts."""
+        rule_keys: set[tuple[str, str, str]] = set()
+        reach_keys: set[tuple[str, str]] = set()
         for alert in alerts:
             if not alert.target:
                 continue
             if alert.source == "rule":
                 rule, sep, series = alert.key.partition(":")
                 if sep:
-                    self._put_rule((rule, alert.target, series), RuleState(firing=True))
-                    n += 1
+                    rule_keys.add((rule, alert.target, series))
             elif alert.source == "reachability":
-                monitor = monitors.get(alert.key)
-                failures = monitor.down_after if monitor is not None else 1
-                self._put_reach(
-                    (alert.target, alert.key), ReachabilityState(down=True, failures=failures)
-                )
-                n += 1
-        if n:
-            log.info("evaluator re-seeded from %d open alert(s)", n)
-        return n
+                reach_keys.add((alert.target, alert.key))
+        return rule_keys, reach_keys
 
     def observe(self, result: CheckResult, monitor: Monitor) -> list[NormalizedAlert]:
         """The problem and clear alerts one check result raises."""

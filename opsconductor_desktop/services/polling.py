@@ -19,9 +19,10 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from opsconductor_desktop.config import Settings
 from opsconductor_desktop.domain.alerts import AlertStatus, NormalizedAlert
@@ -30,6 +31,7 @@ from opsconductor_desktop.domain.events import Action, Changed, Entity
 from opsconductor_desktop.domain.jobs import Selection
 from opsconductor_desktop.domain.monitors import Monitor
 from opsconductor_desktop.domain.thresholds import AlertRule
+from opsconductor_desktop.domain.timeutil import utcnow
 from opsconductor_desktop.runtime.dispatcher import Dispatcher, Due, Plan
 from opsconductor_desktop.runtime.evaluator import Evaluator, OpenAlert
 from opsconductor_desktop.runtime.metric_store import MetricStore
@@ -66,6 +68,9 @@ HOUSEKEEPING: dict[tuple[str, str], float] = {
 FLUSH_RESULTS = 2000  # results buffered before a write is forced
 FLUSH_INTERVAL = 1.0  # seconds between batched writes
 REPLAN_INTERVAL = 2.0  # seconds between looks at the change counters
+RESEED_INTERVAL = 10.0  # at most this often, the evaluator follows alerts changed elsewhere
+RESEED_OVERLAP = timedelta(seconds=30)  # resolutions re-read across seeds (clock skew)
+ALERT_TOPIC = Entity.ALERT.value
 EVALUATE_BURST = 200  # results evaluated between yields to the loop
 
 
@@ -139,21 +144,29 @@ class PollingService:
         self._buffer: list[CheckResult] = []
         self._flush_lock = asyncio.Lock()
         self._seeded = False
+        self._alert_token: int | None = None  # the alert counter at the last seed
+        self._seeded_at: datetime | None = None  # when the last seed read the alerts
+        self._last_seed = 0.0  # monotonic
 
     # ---- planning -----------------------------------------------------------------------
 
     async def _counters(self) -> dict[str, int]:
+        """The plan topics' change counters (and the alerts', under ``ALERT_TOPIC``)."""
         async with self.ctx.db.session() as s:
             rows = await s.execute(
                 select(ChangeCounterRow.topic, ChangeCounterRow.counter).where(
-                    ChangeCounterRow.topic.in_(PLAN_TOPICS)
+                    ChangeCounterRow.topic.in_((*PLAN_TOPICS, ALERT_TOPIC))
                 )
             )
             return {t: int(c) for t, c in rows.all()}
 
+    @staticmethod
+    def _plan_part(counters: dict[str, int]) -> dict[str, int]:
+        return {t: c for t, c in counters.items() if t != ALERT_TOPIC}
+
     async def plan(self) -> Plan:
         """Resolve every enabled monitor to its targets; the dispatcher's rows."""
-        token = await self._counters()
+        token = self._plan_part(await self._counters())
         monitors = [m for m in await self.monitoring.monitors() if m.monitor.enabled]
         rules = [r.rule for r in await self.monitoring.rules() if r.rule.enabled]
         pairs: set[tuple[uuid.UUID, uuid.UUID]] = set()
@@ -211,29 +224,49 @@ class PollingService:
         if self._plan is not None and now - self._last_look < REPLAN_INTERVAL:
             return None
         self._last_look = now
-        if self._plan is not None and await self._counters() == self._plan_token:
+        counters = await self._counters()
+        alerts = counters.get(ALERT_TOPIC, 0)
+        if (
+            self._seeded
+            and alerts != self._alert_token
+            and now - self._last_seed >= RESEED_INTERVAL
+        ):
+            await self.seed()  # alerts changed (here, elsewhere, by an operator): follow them
+        if self._plan is not None and self._plan_part(counters) == self._plan_token:
             return None
         return await self.plan()
 
     async def seed(self) -> int:
-        """Re-seed rule and reachability state from the open alerts (after a restart)."""
+        """Re-seed rule and reachability state from the stored alerts: the open ones, and
+        those resolved since the last seed (see ``Evaluator.seed``); at start-up, and again
+        whenever the alerts changed."""
+        counters = await self._counters()  # before the read: a change meanwhile reseeds
+        since = self._seeded_at
+        read_at = utcnow()
+        columns = (AlertRow.source, AlertRow.key, AlertRow.target_name, AlertRow.status)
+        wanted = AlertRow.status != AlertStatus.RESOLVED.value
+        if since is not None:
+            wanted = or_(wanted, AlertRow.resolved_at >= since - RESEED_OVERLAP)
         async with self.ctx.db.session() as s:
             rows = (
                 await s.execute(
-                    select(AlertRow.source, AlertRow.key, AlertRow.target_name).where(
-                        AlertRow.status != AlertStatus.RESOLVED.value,
-                        AlertRow.source.in_(("rule", "reachability")),
-                    )
+                    select(*columns).where(AlertRow.source.in_(("rule", "reachability")), wanted)
                 )
             ).all()
+        opened = [OpenAlert(*r[:3]) for r in rows if r[3] != AlertStatus.RESOLVED.value]
+        resolved = [OpenAlert(*r[:3]) for r in rows if r[3] == AlertStatus.RESOLVED.value]
         monitors = {m.name: m for m in (self._plan.monitors.values() if self._plan else ())}
         self._seeded = True
-        return self.evaluator.seed((OpenAlert(*r) for r in rows), monitors)
+        self._seeded_at = read_at
+        self._alert_token = counters.get(ALERT_TOPIC, 0)
+        self._last_seed = time.monotonic()
+        return self.evaluator.seed(opened, monitors, resolved)
 
     async def prepare(self) -> None:
-        """Plan, sync the dispatcher's rows and re-seed: what ``run`` and ``round`` do first."""
+        """Plan, sync the dispatcher's rows and re-seed (when the alerts changed since the
+        last seed): what ``run`` and ``round`` do first."""
         await self.dispatcher.sync(await self.plan())
-        if not self._seeded:
+        if not self._seeded or (await self._counters()).get(ALERT_TOPIC, 0) != self._alert_token:
             await self.seed()
 
     async def test_check(self, monitor: Monitor, target: str) -> CheckResult:

@@ -373,3 +373,39 @@ async def test_garbage_silent_and_missing_agents_only_affect_themselves(
     assert not states["silent"].ok and "no SNMP answer" in states["silent"].error
     targets = {a.target for a in await core.alerts.list(status="open")}
     assert targets == {"good"}  # failing devices raise no false threshold alerts
+
+
+async def test_two_consoles_follow_each_others_alerts(
+    dyn_agent: DynamicAgent, db_url: str, home: Path
+) -> None:
+    """Team mode: a check runs on either console. An alert opened by one is cleared by the
+    other when the problem ends; an alert an operator resolves while the problem persists
+    is raised again by a console that had it firing."""
+    one = await open_core(home=home / "one", db_url=db_url, secrets=SecretStore(), actor="a")
+    two = await open_core(home=home / "two", db_url=db_url, secrets=SecretStore(), actor="b")
+    try:
+        dev = dyn_agent.devices[1]
+        await dev.reset(driver=one.jobs.executor.snmp)
+        await add_device(one, "r2", dev)
+        await one.monitoring.save_monitor(snmp_monitor(["r2"]))
+        await one.monitoring.save_rule(
+            {"name": "g", "metric": "gauge", "op": ">=", "threshold": 50, "severity": "major"}
+        )
+        await two.polling.round(every=True)  # console two starts: nothing open, nothing firing
+        await dev.set_values({DynOids.GAUGE: 90}, driver=one.jobs.executor.snmp)
+        await one.polling.round(every=True)  # console one sees the problem first
+        (opened,) = await one.alerts.list(status="open")
+        await dev.set_values({DynOids.GAUGE: 10}, driver=one.jobs.executor.snmp)
+        await two.polling.round(every=True)  # the next check ran on console two
+        assert (await two.alerts.get(opened.id)).status is AlertStatus.RESOLVED
+
+        await dev.set_values({DynOids.GAUGE: 95}, driver=one.jobs.executor.snmp)
+        await two.polling.round(every=True)
+        (again,) = await two.alerts.list(status="open")
+        await one.alerts.resolve([again.id], comment="looked fine to me")
+        await two.polling.round(every=True)  # still 95: console two raises it again
+        (raised,) = await two.alerts.list(status="open")
+        assert raised.id != again.id and raised.key == "g:gauge"
+    finally:
+        await two.close()
+        await one.close()
