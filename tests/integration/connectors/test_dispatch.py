@@ -27,9 +27,12 @@ async def test_connector_polls_are_planned_and_run_by_the_dispatcher(lite: Any, 
     assert (await svc.get("am")).counters["polls"] == 1
 
     # a connector change moves the plan (the change counter), health writes do not
-    token = await polling._counters()
+    def plan_topics(counters: dict[str, int]) -> dict[str, int]:
+        return polling._plan_part(counters)
+
+    token = plan_topics(await polling._counters())
     await svc.poll("am")
-    assert await polling._counters() == token
+    assert plan_topics(await polling._counters()) == token
     await svc.disable("am")
-    assert await polling._counters() != token
+    assert plan_topics(await polling._counters()) != token
     assert ("connector", "am") not in await polling.plan()
