@@ -137,7 +137,13 @@ class SettingField:
 
     @property
     def title(self) -> str:
-        return self.label or self.name.replace("_", " ").capitalize()
+        """The form's label: ``label``, else the name as words (``api_token`` → "API token")."""
+        if self.label:
+            return self.label
+        words = [_ACRONYMS.get(w, w) for w in self.name.split("_") if w]
+        if words and words[0] == self.name.split("_")[0]:
+            words[0] = words[0].capitalize()
+        return " ".join(words)
 
     def coerce(self, value: Any) -> Any:
         """An operator's value (text from the CLI, or typed) checked and typed for this field."""
@@ -177,6 +183,10 @@ class SettingField:
             text = text.strip()
         return text
 
+
+_ACRONYMS = {
+    w: w.upper() for w in ("api", "url", "tls", "id", "ip", "snmp", "http", "https", "tcp", "udp")
+} | {"snmpv3": "SNMPv3", "v3": "v3"}
 
 _FIELD_KEYS = (
     "name",

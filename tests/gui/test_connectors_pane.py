@@ -215,7 +215,8 @@ def test_edit_settings_keeps_the_secret(
     info = drive.run(core.connectors.get("am"))
     assert info.settings["interval"] == 120 and info.interval == 120
     assert info.secrets_set == ("token",)
-    drive.until(lambda: "120" in pane.details.toPlainText())
+    drive.until(lambda: "Interval\n2m\n" in pane.details.toPlainText())  # seconds, as read
+    assert "Verify TLS\nyes\n" in pane.details.toPlainText()  # a bool as yes/no
 
 
 def test_test_shows_alerts_poll_stores_them_and_failure_is_shown(

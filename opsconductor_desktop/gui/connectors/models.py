@@ -35,37 +35,51 @@ def _time_sort(moment: Any) -> str:
     return moment.isoformat() if moment is not None else ""
 
 
+_NAME = Column("Name", lambda c: c.name)
+_KIND = Column("Kind", lambda c: c.kind.value)
+_MANIFEST = Column("Manifest", manifest_text, tooltip=lambda c: c.manifest_name)
+_ENABLED = Column("Enabled", lambda c: "yes" if c.enabled else "no")
+_STATE = Column("State", lambda c: c.state.value)
+_LAST_POLL = Column(
+    "Last poll", lambda c: local_time(c.last_poll_at), sort=lambda c: _time_sort(c.last_poll_at)
+)
+_LAST_SUCCESS = Column(
+    "Last success",
+    lambda c: local_time(c.last_success_at),
+    sort=lambda c: _time_sort(c.last_success_at),
+)
+_FAILURES = Column(
+    "Failures", lambda c: str(c.failures), sort=lambda c: c.failures, align_right=True
+)
+_OPEN_ALERTS = Column(
+    "Open alerts", lambda c: str(c.open_alerts), sort=lambda c: c.open_alerts, align_right=True
+)
+_LAST_ERROR = Column(
+    "Last error",
+    lambda c: c.last_error.splitlines()[0] if c.last_error else "",
+    tooltip=lambda c: c.last_error,
+)
+
+#: what an operator scans first on the left (state, alerts), details to the right
 COLUMNS: tuple[Column[ConnectorInfo], ...] = (
-    Column("Name", lambda c: c.name),
-    Column("Kind", lambda c: c.kind.value),
-    Column("Manifest", manifest_text, tooltip=lambda c: c.manifest_name),
-    Column("Enabled", lambda c: "yes" if c.enabled else "no"),
-    Column("State", lambda c: c.state.value),
-    Column(
-        "Last poll", lambda c: local_time(c.last_poll_at), sort=lambda c: _time_sort(c.last_poll_at)
-    ),
-    Column(
-        "Last success",
-        lambda c: local_time(c.last_success_at),
-        sort=lambda c: _time_sort(c.last_success_at),
-    ),
-    Column("Failures", lambda c: str(c.failures), sort=lambda c: c.failures, align_right=True),
-    Column(
-        "Open alerts", lambda c: str(c.open_alerts), sort=lambda c: c.open_alerts, align_right=True
-    ),
-    Column(
-        "Last error",
-        lambda c: c.last_error.splitlines()[0] if c.last_error else "",
-        tooltip=lambda c: c.last_error,
-    ),
+    _NAME,
+    _KIND,
+    _STATE,
+    _ENABLED,
+    _OPEN_ALERTS,
+    _FAILURES,
+    _LAST_POLL,
+    _LAST_SUCCESS,
+    _MANIFEST,
+    _LAST_ERROR,
 )
 
 
 class ConnectorsModel(KeyedTableModel[ConnectorInfo]):
     """Connectors keyed by name; the State cell is green, amber, red or grey."""
 
-    NAME, KIND, MANIFEST, ENABLED, STATE, LAST_POLL, LAST_SUCCESS = range(7)
-    FAILURES, OPEN_ALERTS, LAST_ERROR = range(7, 10)
+    NAME, KIND, STATE, ENABLED, OPEN_ALERTS = range(5)
+    FAILURES, LAST_POLL, LAST_SUCCESS, MANIFEST, LAST_ERROR = range(5, 10)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(COLUMNS, lambda c: c.name, parent)

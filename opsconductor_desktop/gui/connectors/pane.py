@@ -31,8 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from opsconductor_desktop.domain.connectors import ConnectorKind
+from opsconductor_desktop.domain.connectors import ConnectorKind, FieldType, SettingField
 from opsconductor_desktop.domain.credentials import Credential
+from opsconductor_desktop.domain.display import seconds_text
 from opsconductor_desktop.domain.errors import OpsError
 from opsconductor_desktop.domain.events import Entity
 from opsconductor_desktop.gui.base import Pane
@@ -58,7 +59,7 @@ def details_html(info: ConnectorInfo) -> str:
         ("Manifest", f"{info.manifest_name} ({manifest_text(info)})"),
         ("Kind", info.kind.value),
         ("State", info.state.value + ("" if info.enabled else " (disabled)")),
-        ("Interval", f"{info.interval:g} s" if info.interval else ""),
+        ("Interval", seconds_text(info.interval) if info.interval else ""),
         ("Last poll", local_time(info.last_poll_at)),
         ("Last success", local_time(info.last_success_at)),
         ("Next probe", local_time(info.next_probe_at)),
@@ -74,6 +75,8 @@ def details_html(info: ConnectorInfo) -> str:
         f"<tr><td>{e(k)}</td><td align='right'>{e(str(info.counters.get(k, 0)))}</td></tr>"
         for k in names
     ]
+    if not names:
+        out.append("<tr><td><i>none yet</i></td></tr>")
     out.append("</table><h4>Last error</h4>")
     out.append(f"<p>{e(info.last_error) or '<i>none</i>'}</p><h4>Settings</h4>")
     out.append("<table cellpadding='2'>")
@@ -81,10 +84,21 @@ def details_html(info: ConnectorInfo) -> str:
         if f.secret:
             value = "•••• (set)" if f.name in info.secrets_set else "not set"
         else:
-            value = str(info.settings.get(f.name, "")) if f.name in info.settings else ""
+            value = _setting_text(f, info.settings.get(f.name))
         out.append(f"<tr><td>{e(f.title)}</td><td>{e(value)}</td></tr>")
     out.append("</table>")
     return "".join(out)
+
+
+def _setting_text(f: SettingField, value: Any) -> str:
+    """A setting as an operator reads it: yes/no, seconds with their unit, else as set."""
+    if value is None or value == "":
+        return ""
+    if f.type is FieldType.BOOL:
+        return "yes" if value else "no"
+    if f.type is FieldType.INT and f.name in ("interval", "timeout"):
+        return seconds_text(int(value))
+    return str(value)
 
 
 class ConnectorsPane(Pane):
