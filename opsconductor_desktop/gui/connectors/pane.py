@@ -63,7 +63,7 @@ def details_html(info: ConnectorInfo) -> str:
         ("Last poll", local_time(info.last_poll_at)),
         ("Last success", local_time(info.last_success_at)),
         ("Next probe", local_time(info.next_probe_at)),
-        ("Missing settings", ", ".join(info.missing)),
+        ("Missing settings", ", ".join(_titles(info).get(n, n) for n in info.missing)),
     ]
     out = [f"<h3>{e(info.name)}</h3>", "<table cellpadding='2'>"]
     out += [f"<tr><td><b>{e(k)}</b></td><td>{e(v)}</td></tr>" for k, v in rows if v]
@@ -88,6 +88,10 @@ def details_html(info: ConnectorInfo) -> str:
         out.append(f"<tr><td>{e(f.title)}</td><td>{e(value)}</td></tr>")
     out.append("</table>")
     return "".join(out)
+
+
+def _titles(info: ConnectorInfo) -> dict[str, str]:
+    return {f.name: f.title for f in info.fields}
 
 
 def _setting_text(f: SettingField, value: Any) -> str:
