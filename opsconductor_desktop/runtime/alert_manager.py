@@ -17,17 +17,15 @@ submission to the winner's row instead.
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
 import logging
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, case, func, literal_column, or_, select
+from sqlalchemy import Row, bindparam, case, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
@@ -35,26 +33,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 
 from opsconductor_desktop.domain import alerts as machine
-from opsconductor_desktop.domain import rules
 from opsconductor_desktop.domain.alerts import (
     AlertState,
     AlertStatus,
-    Context,
     NormalizedAlert,
     Severity,
     Transition,
 )
-from opsconductor_desktop.domain.errors import ConflictError, NotFoundError, ValidationError
-from opsconductor_desktop.domain.silences import Matchers, Silence, Weekly, first_match
+from opsconductor_desktop.domain.errors import ConflictError, NotFoundError
 from opsconductor_desktop.domain.timeutil import utcnow
+from opsconductor_desktop.runtime.alert_context import (
+    active_silences,
+    context,
+    down_targets,
+    suppressor,
+    target_facts,
+)
 from opsconductor_desktop.store.database import Database
 from opsconductor_desktop.store.models import (
     AlertEventRow,
     AlertRow,
-    GroupMemberRow,
-    GroupRow,
-    SilenceRow,
-    TargetRow,
     table_of,
 )
 
@@ -111,14 +109,6 @@ class _Tracked:
     @property
     def new(self) -> bool:
         return self.version == 0
-
-
-@dataclass(frozen=True, slots=True)
-class _TargetFacts:
-    id: uuid.UUID
-    tags: tuple[str, ...]
-    groups: tuple[str, ...]
-    parent: str | None
 
 
 #: the columns the manager reads, in the order ``state_of`` unpacks them (by position: a
@@ -198,19 +188,6 @@ def state_of(row: Sequence[Any]) -> AlertState:
         history=tuple(map(bool, history or ())),
         resolved_at=resolved_at,
         reachability=reachability,
-    )
-
-
-def silence_of(row: SilenceRow | Row[*tuple[Any, ...]]) -> Silence:
-    """A stored silence (an ORM row, or a Core row with the same column names)."""
-    return Silence(
-        id=str(row.id),
-        matchers=Matchers.from_json(row.matchers),
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        weekly=Weekly.from_json(row.weekly) if row.weekly else None,
-        author=row.author,
-        comment=row.comment,
     )
 
 
@@ -439,9 +416,9 @@ class AlertManager:
             return []
         current = await self._load_by_fingerprint(session, by_fp, now)
         names = {a.target for alerts in by_fp.values() for a in alerts if a.target}
-        facts = await _target_facts(session, names)
+        facts = await target_facts(session, names)
         parents = {f.parent for f in facts.values() if f.parent}
-        down = await _down_targets(session, parents)
+        down = await down_targets(session, parents)
         # a parent reported down in this same batch (one poll round) counts as down already
         down |= {
             a.target
@@ -449,7 +426,7 @@ class AlertManager:
             for a in alerts
             if a.reachability and not a.clear and a.target in parents
         }
-        silences = await _active_silences(session, now)
+        silences = await active_silences(session, now)
         out: list[_Tracked] = []
         listed: set[uuid.UUID] = set()
         for n, (fp, alerts) in enumerate(by_fp.items(), 1):
@@ -459,7 +436,7 @@ class AlertManager:
             t = self._track(row) if row is not None else None
             for alert in alerts:
                 fact = facts.get(alert.target or "")
-                ctx = _context(alert, fact, silences, down, now)
+                ctx = context(alert, fact, silences, down, now)
                 base = t.state if t is not None else None
                 new_state, events = machine.ingest(base, alert, ctx)
                 if new_state is None:
@@ -659,15 +636,15 @@ class AlertManager:
         rows = (await session.execute(_SELECT_STATE.where(_OPEN))).all()
         if not rows:
             return []
-        facts = await _target_facts(session, {r.target_name for r in rows if r.target_name})
-        down = await _down_targets(session, {f.parent for f in facts.values() if f.parent})
-        silences = await _active_silences(session, now)
+        facts = await target_facts(session, {r.target_name for r in rows if r.target_name})
+        down = await down_targets(session, {f.parent for f in facts.values() if f.parent})
+        silences = await active_silences(session, now)
         tracked = []
         for row in rows:
             t = self._track(row)
             t.state, t.events = machine.expire_acknowledgement(t.state, now)
             fact = facts.get(t.state.target or "")
-            wanted = _suppressor(t.state, fact, silences, down, now)
+            wanted = suppressor(t.state, fact, silences, down, now)
             t.state, more = machine.apply_suppression(t.state, wanted, now)
             t.events += more
             if t.state != t.original:
@@ -675,127 +652,3 @@ class AlertManager:
         await self._update(session, tracked)
         await self._write_events(session, tracked)
         return [t.id for t in tracked]
-
-
-def _context(
-    alert: NormalizedAlert,
-    fact: _TargetFacts | None,
-    silences: Sequence[Silence],
-    down: Collection[str],
-    now: datetime,
-) -> Context:
-    tags, groups = (fact.tags, fact.groups) if fact else ((), ())
-    silence = first_match(silences, alert, tags, groups, now) if silences else None
-    parent = fact.parent if fact and fact.parent in down else None
-    return Context(now=now, silenced_by=silence.id if silence else None, parent_down=parent)
-
-
-def _suppressor(
-    state: AlertState,
-    fact: _TargetFacts | None,
-    silences: Sequence[Silence],
-    down: Collection[str],
-    now: datetime,
-) -> str | None:
-    tags, groups = (fact.tags, fact.groups) if fact else ((), ())
-    silence = first_match(silences, state, tags, groups, now)
-    if silence is not None:
-        return f"silence:{silence.id}"
-    if state.reachability and fact and fact.parent in down:
-        return f"parent:{fact.parent}"
-    return None
-
-
-async def _target_facts(session: AsyncSession, names: Collection[str]) -> dict[str, _TargetFacts]:
-    """Tags, groups (static members, and the groups whose rule matches) and parent name of
-    the named targets: one query for the targets and their static groups (a row per target
-    and group), one for the groups that have a rule."""
-    if not names:
-        return {}
-    targets = table_of(TargetRow)
-    parents = targets.alias("parent")
-    members, groups = table_of(GroupMemberRow), table_of(GroupRow)
-    t = targets.c
-    stmt = (
-        select(
-            t.id, t.name, t.tags, parents.c.name, groups.c.name, t.address, t.kind, t.vendor, t.site
-        )
-        .select_from(
-            targets.outerjoin(parents, parents.c.id == t.parent_id)
-            .outerjoin(members, members.c.target_id == t.id)
-            .outerjoin(groups, groups.c.id == members.c.group_id)
-        )
-        .where(t.name.in_(list(names)))
-    )
-    found: dict[str, tuple[uuid.UUID, tuple[str, ...], str | None, list[str]]] = {}
-    specs: dict[str, _Matchable] = {}
-    for target_id, name, tags, parent, group, address, kind, vendor, site in await session.execute(
-        stmt
-    ):
-        _, tag_tuple, _, in_groups = found.setdefault(
-            name, (target_id, tuple(tags or ()), parent, [])
-        )
-        if group is not None:
-            in_groups.append(group)
-        specs.setdefault(name, _Matchable(name, address, kind, vendor or "", site or "", tag_tuple))
-    ruled = await session.execute(select(groups.c.name, groups.c.rule))
-    for group, rule_json in ruled:
-        rule = _group_rule(rule_json)
-        if rule is None:
-            continue
-        for name, spec in specs.items():
-            in_groups = found[name][3]
-            if group not in in_groups and rule.matches(spec):
-                in_groups.append(group)
-    return {
-        name: _TargetFacts(target_id, tags, tuple(in_groups), parent)
-        for name, (target_id, tags, parent, in_groups) in found.items()
-    }
-
-
-class _Matchable(NamedTuple):
-    """What a group rule looks at of a target (``rules.Matchable``)."""
-
-    name: str
-    address: str
-    kind: str
-    vendor: str
-    site: str
-    tags: tuple[str, ...]
-
-
-def _group_rule(rule_json: Any) -> rules.Rule | None:
-    """A group's parsed rule (None: a static group), parsed once per distinct rule."""
-    if not rule_json:
-        return None
-    try:
-        return _parsed_rule(json.dumps(rule_json, sort_keys=True))
-    except ValidationError as exc:  # written by a newer version, or by hand: match nothing
-        log.warning("a group rule cannot be read (%s); its silences match static members", exc)
-        return None
-
-
-@functools.lru_cache(maxsize=512)
-def _parsed_rule(text: str) -> rules.Rule:
-    return rules.from_json(json.loads(text))
-
-
-async def _down_targets(session: AsyncSession, names: Collection[str]) -> set[str]:
-    """Those of ``names`` with an open reachability alert."""
-    if not names:
-        return set()
-    stmt = select(AlertRow.target_name).where(
-        and_(_OPEN, AlertRow.reachability.is_(True), AlertRow.target_name.in_(list(names)))
-    )
-    return {n for n in (await session.execute(stmt)).scalars() if n}
-
-
-async def _active_silences(session: AsyncSession, now: datetime) -> list[Silence]:
-    c = table_of(SilenceRow).c
-    stmt = (
-        select(c.id, c.matchers, c.starts_at, c.ends_at, c.weekly, c.author, c.comment)
-        .where(c.starts_at <= now, c.ends_at > now)
-        .order_by(c.created_at, c.id)
-    )
-    silences = [silence_of(r) for r in await session.execute(stmt)]
-    return [s for s in silences if s.active(now)]

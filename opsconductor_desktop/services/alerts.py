@@ -26,11 +26,11 @@ from opsconductor_desktop.domain.errors import ConflictError, NotFoundError, Val
 from opsconductor_desktop.domain.events import Action, Entity
 from opsconductor_desktop.domain.silences import Matchers, Silence, Weekly
 from opsconductor_desktop.domain.timeutil import ensure_utc, utcnow
+from opsconductor_desktop.runtime.alert_context import silence_of
 from opsconductor_desktop.runtime.alert_manager import (
     SUBMIT_ATTEMPTS,
     AlertManager,
     SubmitResult,
-    silence_of,
 )
 from opsconductor_desktop.services.alert_queries import (
     OPEN,
