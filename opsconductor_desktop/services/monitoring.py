@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, select
 
 from opsconductor_desktop.domain.errors import NotFoundError, ValidationError
 from opsconductor_desktop.domain.events import Action, Entity
@@ -49,8 +49,11 @@ from opsconductor_desktop.domain.monitors import Monitor, parse_monitor
 from opsconductor_desktop.domain.silences import Matchers, Weekly, parse_duration
 from opsconductor_desktop.domain.thresholds import AlertRule, parse_rule
 from opsconductor_desktop.domain.timeutil import ensure_utc, utcnow
+from opsconductor_desktop.runtime.alert_manager import AlertManager
+from opsconductor_desktop.services.alert_queries import OPEN
 from opsconductor_desktop.services.uow import ServiceContext, Transaction, unit_of_work
 from opsconductor_desktop.store.models import (
+    AlertRow,
     AlertRuleRow,
     CheckStateRow,
     MonitorRow,
@@ -235,6 +238,14 @@ async def _hourly(session: Any, where: Sequence[Any], limit: int) -> list[Bucket
         )
         out.append(Bucket(start, 3600, float(lo), float(avg), float(hi), int(n)))
     return out
+
+
+def _raised_by(entity: Entity, name: str) -> Any:
+    """The alerts a monitor (its reachability alerts) or a rule (``rule:series``) raises."""
+    if entity is Entity.MONITOR:
+        return and_(AlertRow.source == "reachability", AlertRow.key == name)
+    escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return and_(AlertRow.source == "rule", AlertRow.key.like(f"{escaped}:%", escape="\\"))
 
 
 def load_documents(text: str, source: str = "<stdin>", *, bare: str = "monitors") -> Documents:
@@ -467,6 +478,16 @@ class MonitoringService:
             tx.audit("delete", entity, row.id, f"deleted {what} {name}", before=row.document)
             await tx.session.execute(delete(model).where(model.id == row.id))
             tx.changed(entity, Action.DELETED, [row.id])
+            # nothing would ever clear the open alerts it raised: resolve them with it (a
+            # rename saves the new name first; a problem that persists is raised under it)
+            raised = _raised_by(entity, name)
+            ids = list((await tx.session.scalars(select(AlertRow.id).where(OPEN, raised))).all())
+            if ids:
+                manager = AlertManager(self.ctx.db)
+                await manager.resolve(
+                    ids, self.ctx.actor, f"{what} {name} deleted", session=tx.session
+                )
+                tx.changed(Entity.ALERT, Action.UPDATED, ids)
 
     # ---- metrics --------------------------------------------------------------------
 

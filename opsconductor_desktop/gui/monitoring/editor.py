@@ -10,7 +10,8 @@ the same validation as the CLI and an import — and the first error is shown wi
 path (``metrics[1].oid: invalid OID …``) and the field is outlined in red. Save checks
 again; if the document is still invalid it brings that field forward and focuses it, so
 the operator sees what to fix. Saving a renamed definition stores it under the new name
-and removes the old one; saving over a change someone else made meanwhile asks first.
+and removes the old one (resolving the alerts the old one raised); saving over a change
+someone else made meanwhile asks first.
 """
 
 from __future__ import annotations
@@ -285,7 +286,8 @@ class DocumentEditor(QDialog):
         self.rename_hint.setVisible(renamed)
         if renamed:
             self.rename_hint.setText(
-                f"Saving stores the {self.what} as “{name}” and removes “{self.original}”."
+                f"Saving stores the {self.what} as “{name}” and removes “{self.original}” "
+                "(its open alerts are resolved; a problem that persists is raised again)."
             )
         self.validated.emit(self.parsed is not None)
 
