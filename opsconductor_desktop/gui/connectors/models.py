@@ -35,26 +35,28 @@ def _time_sort(moment: Any) -> str:
     return moment.isoformat() if moment is not None else ""
 
 
-_NAME = Column("Name", lambda c: c.name)
-_KIND = Column("Kind", lambda c: c.kind.value)
-_MANIFEST = Column("Manifest", manifest_text, tooltip=lambda c: c.manifest_name)
-_ENABLED = Column("Enabled", lambda c: "yes" if c.enabled else "no")
-_STATE = Column("State", lambda c: c.state.value)
-_LAST_POLL = Column(
+_NAME: Column[ConnectorInfo] = Column("Name", lambda c: c.name)
+_KIND: Column[ConnectorInfo] = Column("Kind", lambda c: c.kind.value)
+_MANIFEST: Column[ConnectorInfo] = Column(
+    "Manifest", manifest_text, tooltip=lambda c: c.manifest_name
+)
+_ENABLED: Column[ConnectorInfo] = Column("Enabled", lambda c: "yes" if c.enabled else "no")
+_STATE: Column[ConnectorInfo] = Column("State", lambda c: c.state.value)
+_LAST_POLL: Column[ConnectorInfo] = Column(
     "Last poll", lambda c: local_time(c.last_poll_at), sort=lambda c: _time_sort(c.last_poll_at)
 )
-_LAST_SUCCESS = Column(
+_LAST_SUCCESS: Column[ConnectorInfo] = Column(
     "Last success",
     lambda c: local_time(c.last_success_at),
     sort=lambda c: _time_sort(c.last_success_at),
 )
-_FAILURES = Column(
+_FAILURES: Column[ConnectorInfo] = Column(
     "Failures", lambda c: str(c.failures), sort=lambda c: c.failures, align_right=True
 )
-_OPEN_ALERTS = Column(
+_OPEN_ALERTS: Column[ConnectorInfo] = Column(
     "Open alerts", lambda c: str(c.open_alerts), sort=lambda c: c.open_alerts, align_right=True
 )
-_LAST_ERROR = Column(
+_LAST_ERROR: Column[ConnectorInfo] = Column(
     "Last error",
     lambda c: c.last_error.splitlines()[0] if c.last_error else "",
     tooltip=lambda c: c.last_error,
