@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from opsconductor_desktop.config import Settings
 from opsconductor_desktop.domain.alerts import AlertStatus, NormalizedAlert
@@ -237,16 +237,21 @@ class PollingService:
         return await self.plan()
 
     async def seed(self) -> int:
-        """Re-seed rule and reachability state from the stored alerts: the open ones, and
-        those resolved since the last seed (see ``Evaluator.seed``); at start-up, and again
-        whenever the alerts changed."""
+        """Re-seed rule and reachability state from the stored alerts (see
+        ``Evaluator.seed``): at start-up every open one; later, whenever the alerts changed,
+        those opened or resolved since the last seed (with ``RESEED_OVERLAP`` for clocks
+        that differ between consoles)."""
         counters = await self._counters()  # before the read: a change meanwhile reseeds
         since = self._seeded_at
         read_at = utcnow()
         columns = (AlertRow.source, AlertRow.key, AlertRow.target_name, AlertRow.status)
-        wanted = AlertRow.status != AlertStatus.RESOLVED.value
-        if since is not None:
-            wanted = or_(wanted, AlertRow.resolved_at >= since - RESEED_OVERLAP)
+        is_open = AlertRow.status != AlertStatus.RESOLVED.value
+        wanted: Any = is_open  # the first seed: every open alert
+        if since is not None:  # later ones: what opened or resolved since (a short read)
+            recent = since - RESEED_OVERLAP
+            wanted = or_(
+                and_(is_open, AlertRow.first_seen >= recent), AlertRow.resolved_at >= recent
+            )
         async with self.ctx.db.session() as s:
             rows = (
                 await s.execute(
