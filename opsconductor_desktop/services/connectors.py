@@ -174,6 +174,16 @@ class ConnectorService:
             return []
         return sorted(k for k, v in (found.reveal() if found else {}).items() if v)
 
+    def _counters_of(self, conn: Loaded) -> dict[str, Any]:
+        """A listener's counters as they are now when it runs in this process (they are
+        written on its row only every ``UPKEEP`` seconds), else as last written."""
+        running = self.host.receiver(conn.name)
+        return dict(running.counters.to_json()) if running is not None else conn.counters
+
+    def listening_here(self) -> bool:
+        """Whether any listener (trap, syslog, webhook) runs in this process."""
+        return bool(self.host.running)
+
     def _info(self, conn: Loaded, row: ConnectorRow, open_alerts: int) -> ConnectorInfo:
         m = conn.manifest
         public = settings_for(m, conn.settings)
@@ -194,7 +204,7 @@ class ConnectorService:
             last_success_at=row.last_success_at,
             last_error=row.last_error or "",
             failures=conn.failures,
-            counters=conn.counters,
+            counters=self._counters_of(conn),
             settings=public,
             secrets_set=tuple(secrets),
             fields=m.settings,

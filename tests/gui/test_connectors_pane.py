@@ -8,6 +8,9 @@ loopback (aiohttp, in its own thread) that answers like Prometheus Alertmanager 
 from __future__ import annotations
 
 import asyncio
+import shutil
+import socket
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -634,3 +637,44 @@ def test_from_file_button_imports_the_chosen_file(
     assert asked == ["Import connector manifest"] * 3
     dialog.reject()
     drive.until(lambda: pane.dialog is None)
+
+
+@pytest.mark.skipif(shutil.which("logger") is None, reason="util-linux logger not installed")
+def test_a_running_syslog_listener_shows_live_counters_and_open_alerts(
+    drive: Driver, core: Core, pane: ConnectorsPane
+) -> None:
+    """Real ``logger`` lines into the bundled syslog connector: the pane shows the
+    listener's counters as they move (matched, unknown) and its open alerts, without
+    waiting for them to be written on the connector's row."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    drive.run(core.inventory.create_target(TargetSpec("lab-sw-01", "127.0.0.1")))
+    drive.run(
+        core.connectors.add(
+            "syslog", name="lab-syslog", settings={"address": "127.0.0.1", "port": str(port)}
+        )
+    )
+    drive.run(core.connectors.enable("lab-syslog"))
+    (status,) = drive.run(core.connectors.start_receivers())
+    assert status.outcome == "started", status
+    try:
+        for line in (
+            "%LINK-3-UPDOWN: Interface GigabitEthernet0/7, changed state to down",
+            "CRON[4242]: (root) CMD (run-parts /etc/cron.hourly)",  # no rule: counted only
+        ):
+            subprocess.run(
+                ["logger", "-n", "127.0.0.1", "-P", str(port), "-d", "--rfc3164", line],
+                check=True,
+            )
+        drive.until(lambda: "lab-syslog" in _names(pane))
+        drive.until(lambda: _cell(pane, "lab-syslog", ConnectorsModel.OPEN_ALERTS) == "1")
+        assert pane.select_name("lab-syslog")
+        drive.until(lambda: "received\n2\n" in pane.details.toPlainText(), timeout=10)
+        text = pane.details.toPlainText()
+        assert "matched\n1\n" in text and "unknown\n1\n" in text and "dropped\n0\n" in text
+        assert "last_error" not in text  # under its own heading, not among the counters
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        pane.grab().save(str(SCREENSHOTS / "connectors-syslog-live.png"))
+    finally:
+        drive.run(core.connectors.stop_receivers())

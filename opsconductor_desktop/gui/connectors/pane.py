@@ -17,7 +17,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -50,6 +50,7 @@ from opsconductor_desktop.services.connectors import ConnectorInfo
 
 log = logging.getLogger(__name__)
 COUNTERS = ("received", "matched", "unknown", "rejected", "dropped")
+LIVE_REFRESH_MS = 3000  # how often running listeners' counters are shown afresh
 
 
 def details_html(info: ConnectorInfo) -> str:
@@ -70,7 +71,8 @@ def details_html(info: ConnectorInfo) -> str:
     out.append("</table><h4>Counters</h4><table cellpadding='2'>")
     listener = info.kind is not ConnectorKind.HTTP_POLL  # received, matched, … are theirs
     first = [k for k in COUNTERS if listener or k in info.counters]
-    names = [*first, *sorted(k for k in info.counters if k not in COUNTERS)]
+    shown_elsewhere = {*COUNTERS, "last_error"}  # the last error has its own heading
+    names = [*first, *sorted(k for k in info.counters if k not in shown_elsewhere)]
     out += [
         f"<tr><td>{e(k)}</td><td align='right'>{e(str(info.counters.get(k, 0)))}</td></tr>"
         for k in names
@@ -122,6 +124,16 @@ class ConnectorsPane(Pane):
         self._build_actions()
         self._build()
         self.update_actions()
+        # a listener's counters move with every message, matched or not; while this pane
+        # is on screen and a listener runs here, it shows them as they are
+        self._live = QTimer(self)
+        self._live.setInterval(LIVE_REFRESH_MS)
+        self._live.timeout.connect(self._refresh_live)
+        self._live.start()
+
+    def _refresh_live(self) -> None:
+        if self.isVisible() and not self.closed and self.core.connectors.listening_here():
+            self.schedule_reload()
 
     # ---- building ---------------------------------------------------------------------------
 
