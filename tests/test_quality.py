@@ -43,3 +43,16 @@ def test_no_bare_except_in_package() -> None:
         if line.strip().startswith("except:")
     ]
     assert offenders == []
+
+
+def test_the_cli_starts_without_the_heavy_libraries() -> None:
+    """``opsconductor --help`` and the inventory commands must start fast: Qt, the GUI,
+    pysnmp and paramiko load only inside the commands that use them."""
+    probe = (
+        "import sys, opsconductor_desktop.cli as c; c.build_parser(); "
+        "print(','.join(sorted(m for m in ('PySide6', 'pysnmp', 'paramiko', "
+        "'opsconductor_desktop.gui', 'pyqtgraph', 'numpy') if m in sys.modules)))"
+    )
+    result = _run(sys.executable, "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"loaded at start-up: {result.stdout.strip()}"
