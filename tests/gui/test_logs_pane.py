@@ -290,12 +290,11 @@ def test_details_copy_malformed_and_folder(
     assert f"cid:{entry.cid}" in entry_html(entry)
     screenshot(pane, "logs-pane")
 
-    pane.view.selectRow(0)
-    pane.view.selectionModel().select(
-        pane.model.index(1, 0),
-        pane.view.selectionModel().SelectionFlag.Select
-        | pane.view.selectionModel().SelectionFlag.Rows,
-    )
+    # through the selection model: ``view.selectRow`` follows the application's keyboard
+    # modifiers, and a Ctrl another test left pressed would make it toggle row 0 off
+    flags = pane.view.selectionModel().SelectionFlag
+    pane.view.selectionModel().select(pane.model.index(0, 0), flags.ClearAndSelect | flags.Rows)
+    pane.view.selectionModel().select(pane.model.index(1, 0), flags.Select | flags.Rows)
     text = pane.copy_selection()
     assert QGuiApplication.clipboard().text() == text
     lines = text.splitlines()
