@@ -27,7 +27,8 @@ from typing import Any, TypeVar
 
 import pytest
 import qasync
-from PySide6.QtCore import QSettings, QtMsgType
+from PySide6.QtCore import QSettings, Qt, QtMsgType
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
 from opsconductor_desktop.gui import tasks
@@ -65,6 +66,18 @@ def _qt_warnings_fail(request: pytest.FixtureRequest) -> Iterator[None]:
     if bad:
         lines = "\n".join(f"  {r.log_type_name}: {r.message}" for r in bad)
         pytest.fail(f"Qt printed warnings during the test:\n{lines}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_stale_modifiers() -> Iterator[None]:
+    """Offscreen, ``QGuiApplication.keyboardModifiers()`` keeps the modifiers of the last
+    input event: after a test's Ctrl+F click, Ctrl stays "held" for the next test of the
+    worker, and ``QTableView.selectRow`` then toggles rows. Release it after every test."""
+    yield
+    if QApplication.instance() is not None:
+        releaser = QWidget()
+        QTest.keyRelease(releaser, Qt.Key.Key_Control, Qt.KeyboardModifier.NoModifier)
+        releaser.deleteLater()
 
 
 def _mark_running(loop: asyncio.AbstractEventLoop | None) -> None:
