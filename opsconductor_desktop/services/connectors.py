@@ -27,49 +27,38 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 import httpx
 from sqlalchemy import delete, func, select, update
 
-from opsconductor_desktop import logs
-from opsconductor_desktop.domain.alerts import NormalizedAlert, Severity, fingerprint
 from opsconductor_desktop.domain.connectors import (
     ConnectorKind,
     ConnectorState,
-    FieldType,
     Manifest,
-    SettingField,
     missing_required,
     settings_for,
 )
-from opsconductor_desktop.domain.credentials import Credential, Secret
-from opsconductor_desktop.domain.errors import (
-    DuplicateError,
-    OpsError,
-    SecretStoreError,
-    ValidationError,
-)
+from opsconductor_desktop.domain.credentials import Secret
+from opsconductor_desktop.domain.errors import DuplicateError, ValidationError
 from opsconductor_desktop.domain.events import Action, Changed, Entity
 from opsconductor_desktop.domain.syslog.rules import SOURCE as SYSLOG_SOURCE
 from opsconductor_desktop.domain.timeutil import utcnow
 from opsconductor_desktop.domain.traps import SOURCE as TRAP_SOURCE
 from opsconductor_desktop.runtime.connectors.breaker import BreakerState
-from opsconductor_desktop.runtime.connectors.http_poll import HttpPoller
-from opsconductor_desktop.runtime.connectors.mapping import ItemError, ItemMapper
 from opsconductor_desktop.runtime.connectors.receivers import ReceiverFactory, default_factories
 from opsconductor_desktop.runtime.connectors.targets import TargetIndex
 from opsconductor_desktop.services.alert_queries import OPEN
 from opsconductor_desktop.services.alerts import AlertService
 from opsconductor_desktop.services.connector_manifests import bundled_manifests, find_manifest
-from opsconductor_desktop.services.connector_receivers import (
-    ReceiverHost,
-    ReceiverStatus,
-    scrub,
+from opsconductor_desktop.services.connector_polls import (
+    health_alerts,
+    health_values,
+    run_poll,
+    state_after,
 )
+from opsconductor_desktop.services.connector_receivers import ReceiverHost, ReceiverStatus
 from opsconductor_desktop.services.connector_records import (
     ConnectorInfo,
     Loaded,
@@ -82,6 +71,13 @@ from opsconductor_desktop.services.connector_records import (
     secret_fields,
     validate_connector_name,
 )
+from opsconductor_desktop.services.connector_settings import (
+    apply_settings,
+    check_runnable,
+    resolved_settings,
+    secret_names,
+    secret_values,
+)
 from opsconductor_desktop.services.credentials import CredentialService
 from opsconductor_desktop.services.uow import ServiceContext, unit_of_work
 from opsconductor_desktop.store.models import AlertRow, ConnectorRow, TargetRow, table_of
@@ -90,9 +86,7 @@ __all__ = ["ConnectorInfo", "ConnectorService", "PollReport", "ReceiverStatus"]
 
 log = logging.getLogger(__name__)
 
-HEALTH_KEY = "connector-health"
 TARGETS_MAX_AGE = 30.0  # seconds a target index is reused
-ERRORS_KEPT = 20  # item errors listed in a report
 LISTENER_SOURCES = (TRAP_SOURCE, SYSLOG_SOURCE)
 _CONNECTORS = table_of(ConnectorRow)
 
@@ -164,16 +158,6 @@ class ConnectorService:
                 counts[name] = counts.get(name, 0) + int(n)
         return counts
 
-    def _secret_names(self, conn: Loaded) -> builtins.list[str]:
-        if not secret_fields(conn.manifest):
-            return []
-        try:
-            found = self.ctx.secrets.get(conn.secret_ref)
-        except SecretStoreError as exc:  # no keyring here: list the connector, secrets unknown
-            log.info("the secrets of connector %s cannot be read: %s", conn.name, exc)
-            return []
-        return sorted(k for k, v in (found.reveal() if found else {}).items() if v)
-
     def _counters_of(self, conn: Loaded) -> dict[str, Any]:
         """A listener's counters as they are now when it runs in this process (they are
         written on its row only every ``UPKEEP`` seconds), else as last written."""
@@ -187,7 +171,7 @@ class ConnectorService:
     def _info(self, conn: Loaded, row: ConnectorRow, open_alerts: int) -> ConnectorInfo:
         m = conn.manifest
         public = settings_for(m, conn.settings)
-        secrets = self._secret_names(conn)
+        secrets = secret_names(self.ctx.secrets, conn)
         interval = None
         if m.kind is ConnectorKind.HTTP_POLL:
             interval = interval_of(m, public)
@@ -234,8 +218,8 @@ class ConnectorService:
         m = manifest if isinstance(manifest, Manifest) else find_manifest(str(manifest))
         name = validate_connector_name(name or m.id)
         on = m.enabled_by_default if enabled is None else enabled
-        public, secrets = await self._apply(m, {}, {}, settings or {})
-        self._check_runnable(m, public, secrets, on)
+        public, secrets = await apply_settings(self.credentials, m, {}, {}, settings or {})
+        check_runnable(m, public, secrets, on)
         cid = uuid.uuid4()
         async with unit_of_work(self.ctx) as tx:
             if await tx.session.scalar(select(ConnectorRow.id).where(ConnectorRow.name == name)):
@@ -275,9 +259,11 @@ class ConnectorService:
         async with unit_of_work(self.ctx) as tx:
             row = await connector_row(tx.session, name)
             conn = loaded(row)
-            old_secrets = self._secret_values(conn)
-            public, secrets = await self._apply(conn.manifest, conn.settings, old_secrets, values)
-            self._check_runnable(conn.manifest, public, secrets, conn.enabled)
+            old_secrets = secret_values(self.ctx.secrets, conn)
+            public, secrets = await apply_settings(
+                self.credentials, conn.manifest, conn.settings, old_secrets, values
+            )
+            check_runnable(conn.manifest, public, secrets, conn.enabled)
             changed_secrets = sorted(k for k in set(secrets) | set(old_secrets)
                                      if secrets.get(k) != old_secrets.get(k))  # fmt: skip
             tx.audit(
@@ -306,7 +292,7 @@ class ConnectorService:
                 return await self.get(name)
             if enabled:
                 public = settings_for(conn.manifest, conn.settings)
-                self._check_runnable(conn.manifest, public, self._secret_values(conn), True)
+                check_runnable(conn.manifest, public, secret_values(self.ctx.secrets, conn), True)
             row.enabled = enabled
             verb = "enabled" if enabled else "disabled"
             tx.audit(
@@ -348,66 +334,6 @@ class ConnectorService:
         if ids:
             await self.alerts.resolve(ids, comment=f"connector {name} removed")
         return len(ids)
-
-    def _secret_values(self, conn: Loaded) -> dict[str, str]:
-        if not secret_fields(conn.manifest):
-            return {}
-        found = self.ctx.secrets.get(conn.secret_ref)
-        return {k: v for k, v in (found.reveal() if found else {}).items() if v}
-
-    async def _apply(
-        self,
-        m: Manifest,
-        public: Mapping[str, Any],
-        secrets: Mapping[str, str],
-        values: Mapping[str, Any],
-    ) -> tuple[dict[str, Any], dict[str, str]]:
-        """New (public settings, secret values) after ``values``; each checked by its field."""
-        new_public, new_secrets = dict(public), dict(secrets)
-        for key, value in values.items():
-            f = m.setting(str(key))
-            if f is None:
-                names = ", ".join(x.name for x in m.settings) or "none"
-                raise ValidationError(f"{m.id} has no setting {key!r} (settings: {names})")
-            unset = value is None or (isinstance(value, str) and not value.strip())
-            target: dict[str, Any] = new_secrets if f.secret else new_public
-            if unset:
-                target.pop(f.name, None)
-                continue
-            coerced = f.coerce(value)
-            if f.type is FieldType.CREDENTIAL:
-                wanted = f.names(coerced) if f.multiple else [coerced]
-                found = [await self._credential_for(f, ref) for ref in wanted]
-                coerced = ", ".join(c.name for c in found)
-            if f.secret:
-                logs.redact(coerced)
-            target[f.name] = coerced
-        return new_public, new_secrets
-
-    async def _credential_for(self, f: SettingField, ref: str) -> Credential:
-        """The stored credential ``ref`` names, of the kind the field asks for."""
-        cred = await self.credentials.get(ref)
-        if f.credential_kind and cred.kind.value != f.credential_kind:
-            raise ValidationError(
-                f"{f.name}: credential {cred.name} is a {cred.kind.value} credential; "
-                f"a {f.credential_kind} one is needed"
-            )
-        return cred
-
-    @staticmethod
-    def _check_runnable(
-        m: Manifest, public: Mapping[str, Any], secrets: Mapping[str, str], enabled: bool
-    ) -> None:
-        if m.kind is ConnectorKind.HTTP_POLL:
-            interval_of(m, settings_for(m, public))
-        if not enabled:
-            return
-        missing = missing_required(m, settings_for(m, public), secrets)
-        if missing:
-            raise ValidationError(
-                f"{m.id} needs {', '.join(missing)} before it can be enabled "
-                f"(set {' '.join(f'{x}=...' for x in missing)})"
-            )
 
     # ---- polling ------------------------------------------------------------------------
 
@@ -458,13 +384,13 @@ class ConnectorService:
             )
         report = await self._run(conn)
         batch = list(report.alerts) + list(report.absent)
-        state = self._state_after(conn, report)
-        batch += self._health(conn, report, state)
+        state = state_after(conn, report)
+        batch += health_alerts(conn, report, state)
         opened = updated = resolved = 0
         if batch:
             result = await self.alerts.submit(batch, now=now)
             opened, updated, resolved = result.opened, result.updated, result.resolved
-        await self._record(conn, report, state, now)
+        await self.save_health(conn.id, health_values(conn, report, state, now))
         return replace(
             report, stored=True, opened=opened, updated=updated, resolved=resolved, state=state
         )
@@ -476,179 +402,18 @@ class ConnectorService:
         return await self._run(conn)
 
     async def _run(self, conn: Loaded) -> PollReport:
-        started = time.perf_counter()
-        secrets: builtins.list[str] = []
-        try:
-            settings, secrets = await self._resolved(conn)
-            poller = HttpPoller(conn.manifest, settings, transport=self.transport, sleep=self.sleep)
-            fetched = await poller.fetch()
-        except OpsError as exc:  # SourceError, a missing credential, the keyring
-            took = (time.perf_counter() - started) * 1000
-            return PollReport(conn.name, ok=False, error=scrub(str(exc), secrets), took_ms=took)
-        mapper = ItemMapper(conn.manifest, conn.name, settings)
-        rule = mapper.mapping.target
-        await self.refresh_targets()
-        alerts: builtins.list[NormalizedAlert] = []
-        seen = {fingerprint(conn.source, HEALTH_KEY, None)}
-        errors: builtins.list[str] = []
-        anonymous = held = 0
-        for item in fetched.items:
-            try:
-                mapped = mapper.map(item)
-            except ItemError as exc:
-                errors.append(scrub(str(exc), secrets))
-                if exc.identity is None:
-                    anonymous += 1
-                else:
-                    key, value = exc.identity
-                    seen.add(fingerprint(conn.source, key, self.targets.resolve(rule, value)))
-                continue
-            alert = mapper.finish(mapped, self.targets.resolve(rule, mapped.target_value))
-            seen.add(alert.fingerprint)
-            if mapped.held:
-                held += 1
-            else:
-                alerts.append(alert)
-        absent: builtins.list[NormalizedAlert] = []
-        note = fetched.note
-        if anonymous:
-            note = f"{anonymous} item(s) without a key: nothing resolved by absence this time"
-        if mapper.mapping.resolve_on_absence and fetched.complete and not anonymous:
-            absent = await self._absent(conn, seen)
-        return PollReport(
-            conn.name,
-            ok=True,
-            items=len(fetched.items),
-            pages=fetched.pages,
-            complete=fetched.complete,
-            alerts=tuple(alerts),
-            absent=tuple(absent),
-            held=held,
-            item_errors=tuple(errors[:ERRORS_KEPT]),
-            item_error_count=len(errors),
-            note=note,
-            took_ms=(time.perf_counter() - started) * 1000,
+        return await run_poll(
+            conn,
+            resolved=self._resolved,
+            transport=self.transport,
+            sleep=self.sleep,
+            refresh_targets=self.refresh_targets,
+            alerts=self.alerts,
         )
-
-    async def _absent(
-        self, conn: Loaded, seen: builtins.set[str]
-    ) -> builtins.list[NormalizedAlert]:
-        out: builtins.list[NormalizedAlert] = []
-        offset = 0
-        while True:
-            page = await self.alerts.list(
-                status="open", source=conn.source, limit=5000, offset=offset
-            )
-            for a in page:
-                if a.fingerprint not in seen:
-                    out.append(
-                        NormalizedAlert(
-                            conn.source,
-                            a.key,
-                            a.severity,
-                            a.summary,
-                            target=a.target,
-                            details=a.details,
-                            clear=True,
-                        )
-                    )
-            if len(page) < 5000:
-                return out
-            offset += len(page)
 
     async def _resolved(self, conn: Loaded) -> tuple[dict[str, Any], builtins.list[str]]:
         """Settings with secrets and credentials filled in, and the secret values (to mask)."""
-        m = conn.manifest
-        values: dict[str, Any] = settings_for(m, conn.settings)
-        secrets = self._secret_values(conn)
-        values.update(secrets)
-        hidden = list(secrets.values())
-        for f in m.settings:
-            if f.type is FieldType.CREDENTIAL and values.get(f.name):
-                refs = f.names(values[f.name]) if f.multiple else [values[f.name]]
-                resolved = []
-                for ref in refs:
-                    cred = await self._credential_for(f, ref)
-                    secret = (await self.credentials.secret(cred.id)).reveal()
-                    hidden += [v for v in secret.values() if v]
-                    resolved.append(
-                        {
-                            **secret,
-                            "username": cred.username or "",
-                            "name": cred.name,
-                            "kind": cred.kind.value,
-                            "auth_protocol": cred.auth_protocol or "none",
-                            "priv_protocol": cred.priv_protocol or "none",
-                        }
-                    )
-                values[f.name] = resolved if f.multiple else resolved[0]
-        for value in list(hidden):  # as they appear in a URL's query string too
-            hidden += [quote(value, safe=""), quote_plus(value)]
-        for value in hidden:
-            logs.redact(value)
-        return values, hidden
-
-    def _state_after(self, conn: Loaded, report: PollReport) -> ConnectorState:
-        breaker = breaker_of(conn.manifest)
-        if not report.ok:
-            return breaker.health(conn.failures + 1)
-        return breaker.health(0, item_errors=bool(report.item_error_count) or not report.complete)
-
-    def _health(
-        self, conn: Loaded, report: PollReport, state: ConnectorState
-    ) -> builtins.list[NormalizedAlert]:
-        """The ``connector-health`` alert: raised when the breaker opens, cleared after."""
-        failing = state is ConnectorState.FAILING
-        if not failing and conn.state is not ConnectorState.FAILING:
-            return []
-        summary = (
-            f"connector {conn.name} is failing: {report.error}"
-            if failing
-            else f"connector {conn.name} answers again"
-        )
-        return [
-            NormalizedAlert(
-                conn.source,
-                HEALTH_KEY,
-                Severity.MAJOR,
-                summary[:1000],
-                details={"failures": conn.failures + (0 if report.ok else 1)},
-                clear=not failing,
-            )
-        ]
-
-    async def _record(
-        self, conn: Loaded, report: PollReport, state: ConnectorState, now: datetime
-    ) -> None:
-        counters = dict(conn.counters)
-        counters["polls"] = int(counters.get("polls", 0)) + 1
-        counters["failed_polls"] = int(counters.get("failed_polls", 0)) + (not report.ok)
-        counters.update(
-            items=report.items,
-            pages=report.pages,
-            alerts=len(report.alerts),
-            held=report.held,
-            resolved_by_absence=len(report.absent),
-            item_errors=report.item_error_count,
-            took_ms=round(report.took_ms, 1),
-        )
-        values: dict[str, Any] = {
-            "state": state.value,
-            "last_poll_at": now,
-            "counters": counters,
-            "failures": 0 if report.ok else conn.failures + 1,
-        }
-        if report.ok:
-            values["last_success_at"] = now
-            errors = report.item_error_count
-            values["last_error"] = (
-                f"{errors} item(s) could not be mapped, e.g. {report.item_errors[0]}"
-                if errors
-                else report.note
-            )[:2000]
-        else:
-            values["last_error"] = report.error[:2000]
-        await self.save_health(conn.id, values)
+        return await resolved_settings(self.ctx.secrets, self.credentials, conn)
 
     async def save_health(self, connector_id: uuid.UUID, values: Mapping[str, Any]) -> None:
         """Write health columns without touching the row's version (no config change, no

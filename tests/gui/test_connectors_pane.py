@@ -652,7 +652,9 @@ def test_a_running_syslog_listener_shows_live_counters_and_open_alerts(
     drive.run(core.inventory.create_target(TargetSpec("lab-sw-01", "127.0.0.1")))
     drive.run(
         core.connectors.add(
-            "syslog", name="lab-syslog", settings={"address": "127.0.0.1", "port": str(port)}
+            "syslog",
+            name="lab-syslog",
+            settings={"address": "127.0.0.1", "port": str(port), "protocol": "udp"},
         )
     )
     drive.run(core.connectors.enable("lab-syslog"))
